@@ -1,0 +1,194 @@
+namespace IoMT.Deployment;
+
+/// <summary>The base of every exception IoMT.Deployment throws for a case a caller handles.</summary>
+public abstract class DeploymentException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong, naming the thing concerned. Never a secret.</param>
+    /// <param name="innerException">The cause.</param>
+    protected DeploymentException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The artifact store is missing, cannot be read or cannot be written.</summary>
+public sealed class ArtifactStoreException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong, naming the store.</param>
+    /// <param name="innerException">The cause.</param>
+    public ArtifactStoreException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A build is not in the artifact store, or the store holds no build at all.</summary>
+public sealed class BuildNotFoundException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="build">The build looked for, or <see langword="null"/> when the store holds no valid build at all.</param>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public BuildNotFoundException(BuildNumber? build, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Build = build;
+    }
+
+    /// <summary>Gets the build looked for, or <see langword="null"/> when the store holds no valid build at all.</summary>
+    public BuildNumber? Build { get; }
+}
+
+/// <summary>An operation needs a build that is invalidated.</summary>
+public sealed class BuildInvalidatedException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="build">The invalidated build.</param>
+    /// <param name="message">What went wrong.</param>
+    public BuildInvalidatedException(BuildNumber build, string message)
+        : base(message)
+    {
+        Build = build;
+    }
+
+    /// <summary>Gets the invalidated build.</summary>
+    public BuildNumber Build { get; }
+}
+
+/// <summary>A package is corrupt: its bytes do not match the recorded SHA-256, or it is not a valid zip.</summary>
+public sealed class InvalidPackageException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="build">The build, when known.</param>
+    /// <param name="message">What is wrong with the package.</param>
+    /// <param name="innerException">The cause.</param>
+    public InvalidPackageException(BuildNumber? build, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Build = build;
+    }
+
+    /// <summary>Gets the build, when known.</summary>
+    public BuildNumber? Build { get; }
+}
+
+/// <summary>A build already exists in the artifact store with different bytes; delivered builds are immutable.</summary>
+public sealed class ArtifactConflictException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="build">The build.</param>
+    /// <param name="existingSha256">The SHA-256 of the stored package, when known.</param>
+    /// <param name="newSha256">The SHA-256 of the package offered.</param>
+    public ArtifactConflictException(BuildNumber build, string? existingSha256, string newSha256)
+        : base($"Build {build} is already delivered with different content (stored SHA-256 {existingSha256 ?? "unknown"}, offered {newSha256}). A delivered build is immutable: deliver the change under a new build number.")
+    {
+        Build = build;
+        ExistingSha256 = existingSha256;
+        NewSha256 = newSha256;
+    }
+
+    /// <summary>Gets the build.</summary>
+    public BuildNumber Build { get; }
+
+    /// <summary>Gets the SHA-256 of the stored package, when known.</summary>
+    public string? ExistingSha256 { get; }
+
+    /// <summary>Gets the SHA-256 of the package offered.</summary>
+    public string NewSha256 { get; }
+}
+
+/// <summary>The version state cannot be read or written, or it is corrupt.</summary>
+public sealed class VersionStoreException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong, naming the document or file.</param>
+    /// <param name="innerException">The cause.</param>
+    public VersionStoreException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The version state changed since it was read (its ETag no longer matches); nothing was written.</summary>
+public sealed class VersionStateConflictException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public VersionStateConflictException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A connector, or its Function app, does not exist (any more).</summary>
+public sealed class ConnectorNotFoundException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="connectorId">The connector.</param>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public ConnectorNotFoundException(string connectorId, string? message = null, Exception? innerException = null)
+        : base(message ?? $"Connector '{connectorId}' does not exist.", innerException)
+    {
+        ConnectorId = connectorId;
+    }
+
+    /// <summary>Gets the connector's id.</summary>
+    public string ConnectorId { get; }
+}
+
+/// <summary>A deployment to one connector failed.</summary>
+public sealed class DeploymentFailedException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="connectorId">The connector.</param>
+    /// <param name="message">What failed. Never a secret.</param>
+    /// <param name="innerException">The cause.</param>
+    public DeploymentFailedException(string connectorId, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ConnectorId = connectorId;
+    }
+
+    /// <summary>Gets the connector's id.</summary>
+    public string ConnectorId { get; }
+}
+
+/// <summary>After a rollout, a connector does not run the build it should.</summary>
+public sealed class VerificationFailedException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="connectorId">The connector.</param>
+    /// <param name="expected">The build it should run.</param>
+    /// <param name="actual">The <c>PROJECT_VERSION</c> it has.</param>
+    public VerificationFailedException(string connectorId, BuildNumber expected, string? actual)
+        : base($"Connector '{connectorId}' reports PROJECT_VERSION '{actual ?? "(not set)"}' instead of '{expected}'.")
+    {
+        ConnectorId = connectorId;
+        Expected = expected;
+        Actual = actual;
+    }
+
+    /// <summary>Gets the connector's id.</summary>
+    public string ConnectorId { get; }
+
+    /// <summary>Gets the build it should run.</summary>
+    public BuildNumber Expected { get; }
+
+    /// <summary>Gets the <c>PROJECT_VERSION</c> it has.</summary>
+    public string? Actual { get; }
+}
+
+/// <summary>Another rollout holds the rollout lock; this run did nothing.</summary>
+public sealed class RolloutLockHeldException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong.</param>
+    public RolloutLockHeldException(string message)
+        : base(message)
+    {
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.Json.Serialization;
+
+namespace IoMT.Deployment;
+
+/// <summary>
+/// The global database's record of the fleet's code: the current build, the target of an unfinished rollout, and the
+/// invalidated builds. Immutable; change it with <c>with</c> expressions and write it back with its ETag.
+/// </summary>
+public sealed record VersionState
+{
+    /// <summary>An empty state: nothing deployed, nothing in flight, nothing invalidated.</summary>
+    public static VersionState Empty { get; } = new();
+
+    /// <summary>Gets the build every connector runs once the last rollout finished, or <see langword="null"/> before the first.</summary>
+    public BuildNumber? Current { get; init; }
+
+    /// <summary>Gets the target of an unfinished rollout, or <see langword="null"/> when none is unfinished.</summary>
+    public BuildNumber? InFlight { get; init; }
+
+    /// <summary>Gets the invalidated builds; the hourly check never picks one of them.</summary>
+    public IReadOnlyList<BuildInvalidation> Invalidated { get; init; } = [];
+
+    /// <summary>Gets when the state was last changed.</summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>Tells whether a build is invalidated.</summary>
+    /// <param name="build">The build.</param>
+    /// <returns><see langword="true"/> when the build is invalidated.</returns>
+    public bool IsInvalidated(BuildNumber build)
+    {
+        foreach (var invalidation in Invalidated)
+        {
+            if (invalidation.Build == build)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Returns this state with a build invalidated (unchanged if it already is).</summary>
+    /// <param name="invalidation">The invalidation.</param>
+    /// <returns>The new state.</returns>
+    public VersionState WithInvalidated(BuildInvalidation invalidation)
+    {
+        ArgumentNullException.ThrowIfNull(invalidation);
+        return IsInvalidated(invalidation.Build) ? this : this with { Invalidated = [.. Invalidated, invalidation] };
+    }
+
+    /// <summary>Returns this state with a build's invalidation removed.</summary>
+    /// <param name="build">The build to reinstate.</param>
+    /// <returns>The new state.</returns>
+    public VersionState WithReinstated(BuildNumber build) =>
+        this with { Invalidated = [.. Invalidated.Where(i => i.Build != build)] };
+}
+
+/// <summary>Why and when a build was invalidated, and by whom.</summary>
+/// <param name="Build">The build.</param>
+/// <param name="Reason">The operator's reason.</param>
+/// <param name="At">When it was invalidated.</param>
+/// <param name="Actor">Who invalidated it.</param>
+public sealed record BuildInvalidation(BuildNumber Build, string Reason, DateTimeOffset At, string Actor);
+
+/// <summary>A version state as read, with the ETag every write must present.</summary>
+/// <param name="State">The state.</param>
+/// <param name="ETag">The ETag, or <see langword="null"/> when no state was written yet.</param>
+public sealed record VersionStateEntry(VersionState State, string? ETag);
+
+/// <summary>What started a rollout.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RolloutKind>))]
+public enum RolloutKind
+{
+    /// <summary>A newer valid build was found and rolled out.</summary>
+    Update,
+
+    /// <summary>No newer build: connectors not on the current build were brought to it.</summary>
+    Straggler,
+
+    /// <summary>A bad build was invalidated and an older one rolled out.</summary>
+    Rollback,
+
+    /// <summary>The current build was put on a new connector.</summary>
+    Provision,
+}
+
+/// <summary>One rollout in the bounded history kept beside the version state.</summary>
+public sealed record RolloutHistoryEntry
+{
+    /// <summary>Gets the rollout's id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Gets what started the rollout.</summary>
+    public required RolloutKind Kind { get; init; }
+
+    /// <summary>Gets the current build before the rollout.</summary>
+    public BuildNumber? From { get; init; }
+
+    /// <summary>Gets the target build.</summary>
+    public required BuildNumber To { get; init; }
+
+    /// <summary>Gets when the rollout started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>Gets when the rollout ended.</summary>
+    public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>Gets whether every surviving connector was verified on the target and the current build moved to it.</summary>
+    public required bool Succeeded { get; init; }
+
+    /// <summary>Gets the number of connectors by outcome name (<see cref="ConnectorOutcome"/>).</summary>
+    public IReadOnlyDictionary<string, int> Counts { get; init; } = new Dictionary<string, int>();
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point; the iomt-deploy commands land with issue 3.
+return 0;
