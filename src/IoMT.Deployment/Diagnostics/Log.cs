@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Logging;
+
+namespace IoMT.Deployment.Diagnostics;
+
+/// <summary>The log messages of the engine, the worker and the local provider. Event ids 1000-1999.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Code update detected: build {Target} is newer than current build {Current}.")]
+    public static partial void UpdateDetected(ILogger logger, string target, string current);
+
+    [LoggerMessage(1002, LogLevel.Information, "No code update detected: current build {Current} is the newest valid build; bringing stragglers to it.")]
+    public static partial void NoUpdateDetected(ILogger logger, string current);
+
+    [LoggerMessage(1003, LogLevel.Information, "Connector {Connector} updated to build {Build} in {ElapsedMs} ms.")]
+    public static partial void ConnectorUpdated(ILogger logger, string connector, string build, long elapsedMs);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Connector {Connector} already runs build {Build}; skipped.")]
+    public static partial void ConnectorAlreadyCurrent(ILogger logger, string connector, string build);
+
+    [LoggerMessage(1005, LogLevel.Information, "Connector {Connector} was deleted during rollout {RolloutId}; skipped.")]
+    public static partial void ConnectorDeleted(ILogger logger, string connector, string rolloutId);
+
+    [LoggerMessage(1006, LogLevel.Error, "Connector {Connector} failed to update to build {Build} in rollout {RolloutId} after {ElapsedMs} ms.")]
+    public static partial void ConnectorFailed(ILogger logger, Exception exception, string connector, string build, string rolloutId, long elapsedMs);
+
+    [LoggerMessage(1007, LogLevel.Information, "App services updated to build {Build} ({Count}): {Connectors}.")]
+    public static partial void AppServicesUpdated(ILogger logger, string build, int count, string connectors);
+
+    [LoggerMessage(1008, LogLevel.Information, "Rollout {RolloutId} ({Kind}) to build {Build} finished in {ElapsedMs} ms: {Updated} updated, {AlreadyCurrent} already current, {Deleted} deleted, {Failed} failed, {Mismatched} not verified; succeeded: {Succeeded}.")]
+    public static partial void RolloutCompleted(ILogger logger, string rolloutId, RolloutKind kind, string build, long elapsedMs, int updated, int alreadyCurrent, int deleted, int failed, int mismatched, bool succeeded);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION '{Actual}' instead of build {Build}.")]
+    public static partial void VerificationMismatch(ILogger logger, string connector, string build, string? actual);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Rollout {RolloutId} to build {Build} is incomplete; the build stays in flight and the next run retries the connectors that are not on it.")]
+    public static partial void RolloutIncomplete(ILogger logger, string rolloutId, string build);
+
+    [LoggerMessage(1011, LogLevel.Information, "Another rollout holds the rollout lock; this {Operation} run is skipped.")]
+    public static partial void LockHeld(ILogger logger, string operation);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}.")]
+    public static partial void BuildInvalidated(ILogger logger, string build, string actor, string reason);
+
+    [LoggerMessage(1013, LogLevel.Information, "Build {Build} reinstated by {Actor}.")]
+    public static partial void BuildReinstated(ILogger logger, string build, string actor);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Rolling back from build {Bad} to build {Build}.")]
+    public static partial void RollbackStarted(ILogger logger, string bad, string build);
+
+    [LoggerMessage(1015, LogLevel.Error, "The {Operation} operation failed.")]
+    public static partial void OperationFailed(ILogger logger, Exception exception, string operation);
+
+    [LoggerMessage(1016, LogLevel.Warning, "Current build {Current} is invalidated; converging the fleet to build {Build}, the newest valid build.")]
+    public static partial void CurrentInvalidated(ILogger logger, string current, string build);
+
+    [LoggerMessage(1017, LogLevel.Information, "Code update detected: first rollout, to build {Target}.")]
+    public static partial void FirstUpdateDetected(ILogger logger, string target);
+
+    [LoggerMessage(1018, LogLevel.Error, "Reading PROJECT_VERSION of connector {Connector} failed during verification of build {Build}.")]
+    public static partial void VerificationReadFailed(ILogger logger, Exception exception, string connector, string build);
+
+    [LoggerMessage(1019, LogLevel.Information, "Connector {Connector} provisioned with build {Build} in {ElapsedMs} ms.")]
+    public static partial void ConnectorProvisioned(ILogger logger, string connector, string build, long elapsedMs);
+
+    [LoggerMessage(1020, LogLevel.Information, "Update worker started: first check in {InitialDelay}, then every {Period}.")]
+    public static partial void WorkerStarted(ILogger logger, TimeSpan initialDelay, TimeSpan period);
+
+    [LoggerMessage(1021, LogLevel.Error, "Update check failed ({ErrorType}: {Error}); the worker retries at the next period.")]
+    public static partial void WorkerRunFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(1022, LogLevel.Information, "Update worker stopping.")]
+    public static partial void WorkerStopping(ILogger logger);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Ignored '{Name}' in the artifact store: not a build package name ({{build}}.zip with a valid build number).")]
+    public static partial void IgnoredArtifactName(ILogger logger, string name);
+
+    [LoggerMessage(1031, LogLevel.Information, "Delivered build {Build} ({Size} bytes, SHA-256 {Sha256}).")]
+    public static partial void BuildDelivered(ILogger logger, string build, long size, string sha256);
+
+    [LoggerMessage(1032, LogLevel.Information, "Build {Build} not delivered: its content equals the newest delivered build {Newest}.")]
+    public static partial void DeliveryUnchanged(ILogger logger, string build, string newest);
+
+    [LoggerMessage(1033, LogLevel.Information, "Build {Build} is already delivered with the same content; nothing written.")]
+    public static partial void DeliveryAlreadyExists(ILogger logger, string build);
+}

@@ -1,0 +1,689 @@
+using System.Diagnostics;
+using System.Text;
+using IoMT.Deployment.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment;
+
+/// <summary>The rollout engine. Thread-safe; one instance serves the host.</summary>
+public sealed class RolloutEngine : IRolloutEngine
+{
+    private readonly IArtifactSource _artifacts;
+    private readonly IVersionStore _versions;
+    private readonly IConnectorInventory _inventory;
+    private readonly IConnectorDeployer _deployer;
+    private readonly IRolloutLock _lock;
+    private readonly IRolloutPolicy _policy;
+    private readonly RolloutOptions _options;
+    private readonly TimeProvider _time;
+    private readonly DeploymentMetrics _metrics;
+    private readonly ILogger<RolloutEngine> _logger;
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>Creates the engine.</summary>
+    /// <param name="artifacts">The artifact container's read side.</param>
+    /// <param name="versions">The version store.</param>
+    /// <param name="inventory">The connector inventory.</param>
+    /// <param name="deployer">The connector deployer.</param>
+    /// <param name="rolloutLock">The one-active-rollout lock.</param>
+    /// <param name="policy">The rollout policy.</param>
+    /// <param name="options">The rollout options.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="metrics">The metrics.</param>
+    /// <param name="logger">The logger.</param>
+    public RolloutEngine(
+        IArtifactSource artifacts,
+        IVersionStore versions,
+        IConnectorInventory inventory,
+        IConnectorDeployer deployer,
+        IRolloutLock rolloutLock,
+        IRolloutPolicy policy,
+        IOptions<RolloutOptions> options,
+        TimeProvider timeProvider,
+        DeploymentMetrics metrics,
+        ILogger<RolloutEngine> logger)
+    {
+        ArgumentNullException.ThrowIfNull(artifacts);
+        ArgumentNullException.ThrowIfNull(versions);
+        ArgumentNullException.ThrowIfNull(inventory);
+        ArgumentNullException.ThrowIfNull(deployer);
+        ArgumentNullException.ThrowIfNull(rolloutLock);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        _artifacts = artifacts;
+        _versions = versions;
+        _inventory = inventory;
+        _deployer = deployer;
+        _lock = rolloutLock;
+        _policy = policy;
+        _options = options.Value;
+        _time = timeProvider;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <inheritdoc/>
+    public async Task<RolloutReport> UpdateAsync(IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment.update");
+        try
+        {
+            await using var lease = await AcquireAsync("update", cancellationToken).ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
+            var token = linked.Token;
+
+            var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
+            var builds = await ListBuildsAsync(token).ConfigureAwait(false);
+            var decision = Decide(entry.State, builds);
+            LogDecision(decision);
+            activity?.SetTag("iomt.target", decision.Target.ToString());
+            activity?.SetTag("iomt.kind", decision.Kind.ToString());
+
+            var package = await ReadPackageAsync(decision.Artifact, token).ConfigureAwait(false);
+            if (decision.Kind != RolloutKind.Straggler)
+            {
+                var target = decision.Target;
+                await ChangeStateAsync(
+                    s =>
+                    {
+                        if (s.IsInvalidated(target))
+                        {
+                            throw new BuildInvalidatedException(target, $"Build {target} was invalidated while the update started; nothing was deployed.");
+                        }
+
+                        return s.InFlight == target ? null : s with { InFlight = target };
+                    },
+                    token).ConfigureAwait(false);
+            }
+
+            return await RollOutAsync(decision.Kind, entry.State.Current, package, progress, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
+        {
+            Log.OperationFailed(_logger, ex, "update");
+            _metrics.Error("update");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<RolloutPlan> PlanUpdateAsync(CancellationToken cancellationToken = default)
+    {
+        var entry = await _versions.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
+        var decision = Decide(entry.State, builds);
+        var target = decision.Target.ToString();
+        var planned = new List<PlannedConnector>();
+        var gate = new object();
+        await Parallel.ForEachAsync(
+            _inventory.ListAsync(cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
+            async (connector, ct) =>
+            {
+                PlannedConnector item;
+                try
+                {
+                    var version = await _deployer.GetProjectVersionAsync(connector, ct).ConfigureAwait(false);
+                    item = new PlannedConnector(connector, version == target ? PlannedAction.SkipAlreadyCurrent : PlannedAction.Deploy, version);
+                }
+                catch (ConnectorNotFoundException)
+                {
+                    item = new PlannedConnector(connector, PlannedAction.SkipDeleted, null);
+                }
+
+                lock (gate)
+                {
+                    planned.Add(item);
+                }
+            }).ConfigureAwait(false);
+        planned.Sort((a, b) => string.CompareOrdinal(a.Connector.Id, b.Connector.Id));
+        return new RolloutPlan { Kind = decision.Kind, Current = entry.State.Current, Target = decision.Target, Connectors = planned };
+    }
+
+    /// <inheritdoc/>
+    public async Task<RolloutReport> RollbackAsync(RollbackRequest request, IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Reason, nameof(request));
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Actor, nameof(request));
+        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment.rollback");
+        try
+        {
+            await using var lease = await AcquireAsync("rollback", cancellationToken).ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
+            var token = linked.Token;
+
+            var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
+            var state = entry.State;
+            var bad = state.InFlight ?? state.Current
+                ?? throw new BuildNotFoundException(null, "Nothing to roll back: no build is current or in flight.");
+            var builds = await ListBuildsAsync(token).ConfigureAwait(false);
+
+            ArtifactInfo target;
+            if (request.To is { } named)
+            {
+                target = builds.FirstOrDefault(b => b.Build == named)
+                    ?? throw new BuildNotFoundException(named, $"Cannot roll back to build {named}: it is not in the artifact store.");
+                if (named >= bad)
+                {
+                    throw new ArgumentException($"Cannot roll back to build {named}: it is not older than build {bad}, the build being rolled back.", nameof(request));
+                }
+
+                if (state.IsInvalidated(named))
+                {
+                    throw new BuildInvalidatedException(named, $"Cannot roll back to build {named}: it is invalidated. Reinstate it first.");
+                }
+            }
+            else
+            {
+                target = builds.LastOrDefault(b => b.Build < bad && !state.IsInvalidated(b.Build))
+                    ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build.");
+            }
+
+            var package = await ReadPackageAsync(target, token).ConfigureAwait(false);
+            var now = _time.GetUtcNow();
+            var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
+            await ChangeStateAsync(
+                s =>
+                {
+                    foreach (var build in toInvalidate)
+                    {
+                        s = s.WithInvalidated(new BuildInvalidation(build, request.Reason, now, request.Actor));
+                    }
+
+                    return s with { InFlight = target.Build };
+                },
+                token).ConfigureAwait(false);
+            foreach (var build in toInvalidate)
+            {
+                Log.BuildInvalidated(_logger, build.ToString(), request.Actor, request.Reason);
+            }
+
+            Log.RollbackStarted(_logger, bad.ToString(), target.Build.ToString());
+            return await RollOutAsync(RolloutKind.Rollback, state.Current, package, progress, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
+        {
+            Log.OperationFailed(_logger, ex, "rollback");
+            _metrics.Error("rollback");
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> InvalidateAsync(BuildNumber build, string reason, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var builds = await ListBuildsAsync(cancellationToken, requireAny: false).ConfigureAwait(false);
+        if (!builds.Any(b => b.Build == build))
+        {
+            throw new BuildNotFoundException(build, $"Cannot invalidate build {build}: it is not in the artifact store.");
+        }
+
+        var changed = false;
+        var now = _time.GetUtcNow();
+        await ChangeStateAsync(
+            s =>
+            {
+                changed = !s.IsInvalidated(build);
+                return changed ? s.WithInvalidated(new BuildInvalidation(build, reason, now, actor)) : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (changed)
+        {
+            Log.BuildInvalidated(_logger, build.ToString(), actor, reason);
+        }
+
+        return changed;
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> ReinstateAsync(BuildNumber build, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var changed = false;
+        await ChangeStateAsync(
+            s =>
+            {
+                changed = s.IsInvalidated(build);
+                return changed ? s.WithReinstated(build) : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (changed)
+        {
+            Log.BuildReinstated(_logger, build.ToString(), actor);
+        }
+
+        return changed;
+    }
+
+    /// <inheritdoc/>
+    public async Task<ConnectorResult> ProvisionAsync(ConnectorTarget connector, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment.provision");
+        activity?.SetTag("iomt.connector", connector.Id);
+        try
+        {
+            var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
+            var current = state.Current ?? throw new BuildNotFoundException(null, $"Cannot provision connector '{connector.Id}': no build is current yet.");
+            var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
+            var artifact = builds.FirstOrDefault(b => b.Build == current)
+                ?? throw new BuildNotFoundException(current, $"Cannot provision connector '{connector.Id}': current build {current} is not in the artifact store.");
+            var package = await ReadPackageAsync(artifact, cancellationToken).ConfigureAwait(false);
+            var started = _time.GetTimestamp();
+            var outcome = await BringToTargetAsync(connector, package, cancellationToken).ConfigureAwait(false);
+            var actual = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
+            if (actual != current.ToString())
+            {
+                throw new VerificationFailedException(connector.Id, current, actual);
+            }
+
+            var elapsed = _time.GetElapsedTime(started);
+            _metrics.ConnectorCompleted(RolloutKind.Provision, outcome.Outcome, elapsed);
+            Log.ConnectorProvisioned(_logger, connector.Id, current.ToString(), (long)elapsed.TotalMilliseconds);
+            return new ConnectorResult
+            {
+                Connector = connector,
+                Outcome = outcome.Outcome,
+                PreviousVersion = outcome.PreviousVersion,
+                Duration = elapsed,
+                Verification = VerificationOutcome.Verified,
+                VerifiedVersion = actual,
+            };
+        }
+        catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
+        {
+            Log.OperationFailed(_logger, ex, "provision");
+            _metrics.Error("provision");
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<FleetVerification> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
+        var expected = state.Current?.ToString();
+        var results = new List<ConnectorVersion>();
+        var gate = new object();
+        await Parallel.ForEachAsync(
+            _inventory.ListAsync(cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
+            async (connector, ct) =>
+            {
+                var version = await ReadVersionAsync(connector, expected, ct).ConfigureAwait(false);
+                lock (gate)
+                {
+                    results.Add(version);
+                }
+            }).ConfigureAwait(false);
+        results.Sort((a, b) => string.CompareOrdinal(a.Connector.Id, b.Connector.Id));
+        return new FleetVerification(state.Current, results);
+    }
+
+    /// <inheritdoc/>
+    public async Task<DeploymentStatus> GetStatusAsync(bool includeFleet = true, CancellationToken cancellationToken = default)
+    {
+        var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
+        var builds = await ListBuildsAsync(cancellationToken, requireAny: false).ConfigureAwait(false);
+        var history = await _versions.ReadHistoryAsync(20, cancellationToken).ConfigureAwait(false);
+        var fleet = includeFleet ? await VerifyAsync(cancellationToken).ConfigureAwait(false) : null;
+        return new DeploymentStatus
+        {
+            State = state,
+            Builds = [.. builds.Select(b => new BuildStatus(b, state.Invalidated.FirstOrDefault(i => i.Build == b.Build)))],
+            Candidate = builds.LastOrDefault(b => !state.IsInvalidated(b.Build))?.Build,
+            History = history,
+            Fleet = fleet,
+        };
+    }
+
+    private async Task<IRolloutLease> AcquireAsync(string operation, CancellationToken cancellationToken)
+    {
+        var lease = await _lock.TryAcquireAsync(_owner, cancellationToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            Log.LockHeld(_logger, operation);
+            throw new RolloutLockHeldException($"Another rollout holds the rollout lock; the {operation} did nothing. Try again when it has finished.");
+        }
+
+        return lease;
+    }
+
+    private async Task<List<ArtifactInfo>> ListBuildsAsync(CancellationToken cancellationToken, bool requireAny = true)
+    {
+        var builds = new List<ArtifactInfo>();
+        await foreach (var artifact in _artifacts.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            builds.Add(artifact);
+        }
+
+        if (requireAny && builds.Count == 0)
+        {
+            throw new BuildNotFoundException(null, "The artifact store holds no build ({build}.zip); nothing was deployed.");
+        }
+
+        builds.Sort((a, b) => a.Build.CompareTo(b.Build));
+        return builds;
+    }
+
+    private static Decision Decide(VersionState state, List<ArtifactInfo> builds)
+    {
+        var candidate = builds.LastOrDefault(b => !state.IsInvalidated(b.Build))
+            ?? throw new BuildNotFoundException(null, $"Every build in the artifact store is invalidated (newest: {builds[^1].Build}); nothing was deployed. Deliver a new build or reinstate one.");
+        if (state.Current is not { } current || candidate.Build > current)
+        {
+            return new Decision(RolloutKind.Update, candidate, state.Current);
+        }
+
+        if (candidate.Build == current)
+        {
+            return new Decision(RolloutKind.Straggler, candidate, current);
+        }
+
+        // The current build was invalidated without a rollback: converge to the newest valid build.
+        return new Decision(RolloutKind.Rollback, candidate, current);
+    }
+
+    private void LogDecision(Decision decision)
+    {
+        var target = decision.Target.ToString();
+        switch (decision.Kind)
+        {
+            case RolloutKind.Update when decision.Current is { } current:
+                Log.UpdateDetected(_logger, target, current.ToString());
+                _metrics.CheckCompleted(updateDetected: true);
+                break;
+            case RolloutKind.Update:
+                Log.FirstUpdateDetected(_logger, target);
+                _metrics.CheckCompleted(updateDetected: true);
+                break;
+            case RolloutKind.Straggler:
+                Log.NoUpdateDetected(_logger, target);
+                _metrics.CheckCompleted(updateDetected: false);
+                break;
+            default:
+                Log.CurrentInvalidated(_logger, decision.Current.ToString()!, target);
+                _metrics.CheckCompleted(updateDetected: true);
+                break;
+        }
+    }
+
+    private async Task<ArtifactPackage> ReadPackageAsync(ArtifactInfo artifact, CancellationToken cancellationToken)
+    {
+        await using var opened = await _artifacts.OpenAsync(artifact.Build, cancellationToken).ConfigureAwait(false);
+        return await PackageReader.ReadAsync(opened, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<VersionState> ChangeStateAsync(Func<VersionState, VersionState?> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await _versions.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var changed = change(entry.State);
+            if (changed is null)
+            {
+                return entry.State;
+            }
+
+            changed = changed with { UpdatedAt = _time.GetUtcNow() };
+            try
+            {
+                await _versions.WriteAsync(changed, entry.ETag, cancellationToken).ConfigureAwait(false);
+                return changed;
+            }
+            catch (VersionStateConflictException) when (attempt < _options.StateWriteAttempts)
+            {
+                // Another writer got there first: re-read and re-apply the change to what it wrote.
+            }
+        }
+    }
+
+    private async Task<RolloutReport> RollOutAsync(RolloutKind kind, BuildNumber? from, ArtifactPackage package, IProgress<ConnectorResult>? progress, CancellationToken cancellationToken)
+    {
+        var rolloutId = Guid.NewGuid().ToString("N")[..12];
+        var target = package.Build;
+        var started = _time.GetUtcNow();
+        var startedTimestamp = _time.GetTimestamp();
+
+        var results = await _policy.ExecuteAsync(
+            _inventory.ListAsync(cancellationToken),
+            async (connector, ct) =>
+            {
+                var result = await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false);
+                progress?.Report(result);
+                return result;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        var verified = await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+        var succeeded = verified.All(r => r.Outcome != ConnectorOutcome.Failed && r.Verification != VerificationOutcome.Mismatch);
+        if (succeeded)
+        {
+            await ChangeStateAsync(
+                s => s.IsInvalidated(target) || (s.Current == target && s.InFlight != target)
+                    ? null
+                    : s with { Current = target, InFlight = s.InFlight == target ? null : s.InFlight },
+                cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Log.RolloutIncomplete(_logger, rolloutId, target.ToString());
+        }
+
+        var completed = _time.GetUtcNow();
+        var report = new RolloutReport
+        {
+            RolloutId = rolloutId,
+            Kind = kind,
+            From = from,
+            Target = target,
+            StartedAt = started,
+            CompletedAt = completed,
+            Connectors = verified,
+            Succeeded = succeeded,
+        };
+
+        LogUpdated(report);
+        Log.RolloutCompleted(
+            _logger,
+            rolloutId,
+            kind,
+            target.ToString(),
+            (long)_time.GetElapsedTime(startedTimestamp).TotalMilliseconds,
+            report.Count(ConnectorOutcome.Updated),
+            report.Count(ConnectorOutcome.AlreadyCurrent),
+            report.Count(ConnectorOutcome.Deleted),
+            report.Count(ConnectorOutcome.Failed),
+            report.Mismatched,
+            succeeded);
+        _metrics.RolloutCompleted(kind, succeeded);
+
+        await _versions.AppendHistoryAsync(
+            new RolloutHistoryEntry
+            {
+                Id = rolloutId,
+                Kind = kind,
+                From = from,
+                To = target,
+                StartedAt = started,
+                CompletedAt = completed,
+                Succeeded = succeeded,
+                Counts = report.Totals(),
+            },
+            cancellationToken).ConfigureAwait(false);
+        return report;
+    }
+
+    private void LogUpdated(RolloutReport report)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        var count = 0;
+        var listed = new StringBuilder();
+        foreach (var result in report.Connectors)
+        {
+            if (result.Outcome != ConnectorOutcome.Updated)
+            {
+                continue;
+            }
+
+            if (count < _options.MaxConnectorsListedInLog)
+            {
+                listed.Append(count == 0 ? string.Empty : ", ").Append(result.Connector.Id);
+            }
+
+            count++;
+        }
+
+        if (count > _options.MaxConnectorsListedInLog)
+        {
+            listed.Append(" and ").Append(count - _options.MaxConnectorsListedInLog).Append(" more");
+        }
+
+        if (count > 0)
+        {
+            Log.AppServicesUpdated(_logger, report.Target.ToString(), count, listed.ToString());
+        }
+    }
+
+    private async ValueTask<ConnectorResult> StepAsync(RolloutKind kind, string rolloutId, ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        ConnectorResult result;
+        try
+        {
+            var (outcome, previous) = await BringToTargetAsync(connector, package, cancellationToken).ConfigureAwait(false);
+            result = new ConnectorResult { Connector = connector, Outcome = outcome, PreviousVersion = previous, Duration = _time.GetElapsedTime(started) };
+            if (outcome == ConnectorOutcome.Updated)
+            {
+                Log.ConnectorUpdated(_logger, connector.Id, package.Build.ToString(), (long)result.Duration.TotalMilliseconds);
+            }
+            else
+            {
+                Log.ConnectorAlreadyCurrent(_logger, connector.Id, package.Build.ToString());
+            }
+        }
+        catch (ConnectorNotFoundException)
+        {
+            result = Deleted(connector, started, rolloutId);
+        }
+        catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
+        {
+            // A failure on an app that was deleted meanwhile is a deletion, not a failure.
+            if (!await StillExistsAsync(connector, cancellationToken).ConfigureAwait(false))
+            {
+                result = Deleted(connector, started, rolloutId);
+            }
+            else
+            {
+                var elapsed = _time.GetElapsedTime(started);
+                Log.ConnectorFailed(_logger, ex, connector.Id, package.Build.ToString(), rolloutId, (long)elapsed.TotalMilliseconds);
+                _metrics.Error("deploy");
+                result = new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Failed, Duration = elapsed, Error = ex };
+            }
+        }
+
+        _metrics.ConnectorCompleted(kind, result.Outcome, result.Duration);
+        return result;
+    }
+
+    private ConnectorResult Deleted(ConnectorTarget connector, long started, string rolloutId)
+    {
+        Log.ConnectorDeleted(_logger, connector.Id, rolloutId);
+        return new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Deleted, Duration = _time.GetElapsedTime(started) };
+    }
+
+    private async Task<bool> StillExistsAsync(ConnectorTarget connector, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _inventory.ExistsAsync(connector.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
+        {
+            // The inventory cannot say: keep the failure as a failure.
+            return true;
+        }
+    }
+
+    private async Task<(ConnectorOutcome Outcome, string? PreviousVersion)> BringToTargetAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
+    {
+        var previous = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
+        if (previous == package.Build.ToString())
+        {
+            return (ConnectorOutcome.AlreadyCurrent, previous);
+        }
+
+        await _deployer.DeployAsync(connector, package, cancellationToken).ConfigureAwait(false);
+        await _deployer.SetProjectVersionAsync(connector, package.Build, cancellationToken).ConfigureAwait(false);
+        return (ConnectorOutcome.Updated, previous);
+    }
+
+    private async Task<IReadOnlyList<ConnectorResult>> VerifyResultsAsync(IReadOnlyList<ConnectorResult> results, BuildNumber target, CancellationToken cancellationToken)
+    {
+        var verified = new ConnectorResult[results.Count];
+        var expected = target.ToString();
+        await Parallel.ForAsync(
+            0,
+            results.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var result = results[i];
+                if (result.Outcome == ConnectorOutcome.Deleted)
+                {
+                    verified[i] = result with { Verification = VerificationOutcome.Deleted };
+                    return;
+                }
+
+                var version = await ReadVersionAsync(result.Connector, expected, ct).ConfigureAwait(false);
+                verified[i] = result with { Verification = version.Outcome, VerifiedVersion = version.ProjectVersion };
+            }).ConfigureAwait(false);
+        return verified;
+    }
+
+    private async Task<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var actual = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
+            if (actual == expected)
+            {
+                return new ConnectorVersion(connector, VerificationOutcome.Verified, actual);
+            }
+
+            Log.VerificationMismatch(_logger, connector.Id, expected ?? "(none)", actual);
+            return new ConnectorVersion(connector, VerificationOutcome.Mismatch, actual);
+        }
+        catch (ConnectorNotFoundException)
+        {
+            return new ConnectorVersion(connector, VerificationOutcome.Deleted, null);
+        }
+        catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
+        {
+            Log.VerificationReadFailed(_logger, ex, connector.Id, expected ?? "(none)");
+            _metrics.Error("verify");
+            return new ConnectorVersion(connector, VerificationOutcome.Mismatch, null, ex.Message);
+        }
+    }
+
+    private static bool IsCancellation(Exception ex, CancellationToken cancellationToken) =>
+        ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+
+    private sealed record Decision(RolloutKind Kind, ArtifactInfo Artifact, BuildNumber? Current)
+    {
+        public BuildNumber Target => Artifact.Build;
+    }
+}

@@ -1,0 +1,100 @@
+using IoMT.Deployment.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment;
+
+/// <summary>
+/// The hourly update worker: runs <see cref="IRolloutEngine.UpdateAsync"/> on a period driven by <see cref="TimeProvider"/>.
+/// No exception stops the host; each failed run is logged and counted, and the next period tries again.
+/// </summary>
+public sealed class UpdateWorker : BackgroundService
+{
+    private readonly IServiceScopeFactory _scopes;
+    private readonly UpdateWorkerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly DeploymentMetrics _metrics;
+    private readonly ILogger<UpdateWorker> _logger;
+
+    /// <summary>Creates the worker.</summary>
+    /// <param name="scopes">Creates a scope per run.</param>
+    /// <param name="options">When to run.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="metrics">The metrics.</param>
+    /// <param name="logger">The logger.</param>
+    public UpdateWorker(IServiceScopeFactory scopes, IOptions<UpdateWorkerOptions> options, TimeProvider timeProvider, DeploymentMetrics metrics, ILogger<UpdateWorker> logger)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        _scopes = scopes;
+        _options = options.Value;
+        _time = timeProvider;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Gets how many runs finished (successfully or not) since the worker started.</summary>
+    public int CompletedRuns => Volatile.Read(ref _completedRuns);
+
+    private int _completedRuns;
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Log.WorkerStarted(_logger, _options.InitialDelay, _options.Period);
+        try
+        {
+            await Task.Delay(_options.InitialDelay, _time, stoppingToken).ConfigureAwait(false);
+            using var timer = new PeriodicTimer(_options.Period, _time);
+            do
+            {
+                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Log.WorkerStopping(_logger);
+        }
+    }
+
+    /// <summary>Runs one update check, logging and counting any failure instead of throwing it.</summary>
+    /// <param name="stoppingToken">The host's stopping token.</param>
+    /// <returns>A task that completes when the run ended.</returns>
+    /// <exception cref="OperationCanceledException">The host is stopping.</exception>
+    public async Task RunOnceAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var engine = scope.ServiceProvider.GetRequiredService<IRolloutEngine>();
+                await engine.UpdateAsync(progress: null, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (RolloutLockHeldException)
+        {
+            // Another replica runs the rollout; the engine logged it. Not a failure.
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // The engine logged the exception with its details; log the run's failure once more, briefly.
+            Log.WorkerRunFailed(_logger, ex.GetType().Name, ex.Message);
+            _metrics.Error("worker");
+        }
+        finally
+        {
+            Interlocked.Increment(ref _completedRuns);
+        }
+    }
+}

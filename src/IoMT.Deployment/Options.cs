@@ -1,0 +1,83 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace IoMT.Deployment;
+
+/// <summary>How the engine rolls a build out.</summary>
+public sealed class RolloutOptions
+{
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Rollout";
+
+    /// <summary>Gets or sets how many connectors are deployed or verified at once.</summary>
+    /// <value>16. Between 1 and 1024.</value>
+    [Range(1, 1024, ErrorMessage = "IoMTDeployment:Rollout:MaxParallelism must be between 1 and 1024.")]
+    public int MaxParallelism { get; set; } = 16;
+
+    /// <summary>Gets or sets how many times a version-state change is re-read and re-applied after another writer changed the state first.</summary>
+    /// <value>3. Between 1 and 20.</value>
+    [Range(1, 20, ErrorMessage = "IoMTDeployment:Rollout:StateWriteAttempts must be between 1 and 20.")]
+    public int StateWriteAttempts { get; set; } = 3;
+
+    /// <summary>Gets or sets who is recorded as the actor of changes the engine makes on its own (invalidations by a rollback name their own actor).</summary>
+    /// <value><c>iomt-update-worker</c>.</value>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "IoMTDeployment:Rollout:Actor is required.")]
+    public string Actor { get; set; } = "iomt-update-worker";
+
+    /// <summary>Gets or sets the most connector names written in the one "app services updated" log line; the rest are counted.</summary>
+    /// <value>1000.</value>
+    [Range(0, 1_000_000, ErrorMessage = "IoMTDeployment:Rollout:MaxConnectorsListedInLog must be between 0 and 1000000.")]
+    public int MaxConnectorsListedInLog { get; set; } = 1000;
+}
+
+/// <summary>When the hourly update worker runs.</summary>
+public sealed class UpdateWorkerOptions
+{
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Worker";
+
+    /// <summary>Gets or sets the time between two update checks.</summary>
+    /// <value>One hour. Between one second and one day.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:Period must be between 00:00:01 and 1.00:00:00.")]
+    public TimeSpan Period { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets the delay before the first check after the host starts.</summary>
+    /// <value>30 seconds. Between zero and one day.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:InitialDelay must be between 00:00:00 and 1.00:00:00.")]
+    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Where the embedded local provider keeps builds, state, connectors and their deployed code.</summary>
+/// <remarks>
+/// Layout under <see cref="Root"/>: <c>artifacts/{build}.zip</c> (with a <c>.sha256</c> sidecar), <c>state.json</c>,
+/// <c>history.json</c>, <c>connectors.json</c>, <c>connectors/{id}/site/wwwroot</c> and <c>connectors/{id}/appsettings.json</c>.
+/// </remarks>
+public sealed class LocalProviderOptions
+{
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Local";
+
+    /// <summary>Gets or sets the root folder.</summary>
+    /// <value><c>./.iomt</c>.</value>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "IoMTDeployment:Local:Root is required.")]
+    public string Root { get; set; } = ".iomt";
+
+    /// <summary>Gets or sets the largest package accepted, in bytes.</summary>
+    /// <value>512 MiB.</value>
+    [Range(1L, long.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxPackageBytes must be positive.")]
+    public long MaxPackageBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Gets or sets the most bytes a package may extract to (a guard against zip bombs).</summary>
+    /// <value>2 GiB.</value>
+    [Range(1L, long.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxExtractedBytes must be positive.")]
+    public long MaxExtractedBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Gets or sets the most entries a package may hold.</summary>
+    /// <value>100,000.</value>
+    [Range(1, int.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxEntries must be positive.")]
+    public int MaxEntries { get; set; } = 100_000;
+
+    /// <summary>Gets or sets how many rollouts the history keeps.</summary>
+    /// <value>100.</value>
+    [Range(1, 100_000, ErrorMessage = "IoMTDeployment:Local:HistoryLimit must be between 1 and 100000.")]
+    public int HistoryLimit { get; set; } = 100;
+}
