@@ -48,22 +48,26 @@ public readonly struct BuildNumber : IEquatable<BuildNumber>, IComparable<BuildN
     public static BuildNumber Parse(string s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return Parse(s.AsSpan(), provider: null);
+        return Parse(s.AsSpan());
     }
 
     /// <inheritdoc cref="Parse(string)"/>
     /// <param name="s">The text.</param>
     /// <param name="provider">Ignored: build numbers are culture invariant.</param>
-    public static BuildNumber Parse(string s, IFormatProvider? provider)
+    static BuildNumber IParsable<BuildNumber>.Parse(string s, IFormatProvider? provider)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return Parse(s.AsSpan(), provider);
+        return Parse(s.AsSpan());
     }
 
     /// <inheritdoc cref="Parse(string)"/>
     /// <param name="s">The text.</param>
     /// <param name="provider">Ignored: build numbers are culture invariant.</param>
-    public static BuildNumber Parse(ReadOnlySpan<char> s, IFormatProvider? provider)
+    static BuildNumber ISpanParsable<BuildNumber>.Parse(ReadOnlySpan<char> s, IFormatProvider? provider) => Parse(s);
+
+    /// <inheritdoc cref="Parse(string)"/>
+    /// <param name="s">The text.</param>
+    public static BuildNumber Parse(ReadOnlySpan<char> s)
     {
         var error = TryParseCore(s, out var result);
         return error is null
@@ -87,16 +91,15 @@ public readonly struct BuildNumber : IEquatable<BuildNumber>, IComparable<BuildN
     }
 
     /// <inheritdoc cref="TryParse(string?, out BuildNumber)"/>
-    /// <param name="s">The text.</param>
-    /// <param name="provider">Ignored: build numbers are culture invariant.</param>
-    /// <param name="result">The build number, when the text is one.</param>
-    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out BuildNumber result) => TryParse(s, out result);
+    static bool IParsable<BuildNumber>.TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out BuildNumber result) => TryParse(s, out result);
+
+    /// <inheritdoc cref="TryParse(string?, out BuildNumber)"/>
+    static bool ISpanParsable<BuildNumber>.TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out BuildNumber result) => TryParse(s, out result);
 
     /// <inheritdoc cref="TryParse(string?, out BuildNumber)"/>
     /// <param name="s">The text.</param>
-    /// <param name="provider">Ignored: build numbers are culture invariant.</param>
     /// <param name="result">The build number, when the text is one.</param>
-    public static bool TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out BuildNumber result) => TryParseCore(s, out result) is null;
+    public static bool TryParse(ReadOnlySpan<char> s, out BuildNumber result) => TryParseCore(s, out result) is null;
 
     /// <summary>
     /// Tries to read the build number from a package file name such as <c>20201105.3.zip</c>
