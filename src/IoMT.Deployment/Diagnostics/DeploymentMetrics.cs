@@ -40,12 +40,16 @@ public sealed class DeploymentMetrics : IDisposable
             meter = meterFactory.Create(DeploymentTelemetry.Name);
         }
 
+        Meter = meter;
         _checks = meter.CreateCounter<long>("iomt.deployment.checks", description: "Update checks, by result.");
         _connectors = meter.CreateCounter<long>("iomt.deployment.connectors", description: "Connectors handled by rollouts, by kind and outcome.");
         _connectorDuration = meter.CreateHistogram<double>("iomt.deployment.connector.duration", unit: "s", description: "Time taken to bring one connector's app service to the target build.");
         _rollouts = meter.CreateCounter<long>("iomt.deployment.rollouts", description: "Finished rollouts, by kind and result.");
         _errors = meter.CreateCounter<long>("iomt.deployment.errors", description: "Exceptions, by operation.");
     }
+
+    /// <summary>Gets the meter the instruments belong to.</summary>
+    internal Meter Meter { get; }
 
     internal void CheckCompleted(bool updateDetected) =>
         _checks.Add(1, new KeyValuePair<string, object?>("result", updateDetected ? "update_detected" : "no_update"));

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace IoMT.Deployment;
@@ -57,7 +58,9 @@ public static class ZipPackage
         var what = build is { } b ? $"Package {b.PackageFileName}" : "The package";
         try
         {
-            using var stream = new ReadOnlyMemoryStream(content);
+            using var stream = MemoryMarshal.TryGetArray(content, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(content.ToArray(), writable: false);
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
             var entries = 0;
             foreach (var entry in zip.Entries)
@@ -106,60 +109,5 @@ public static class ZipPackage
         }
 
         return true;
-    }
-
-    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
-    {
-        private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => true;
-
-        public override bool CanWrite => false;
-
-        public override long Length => memory.Length;
-
-        public override long Position
-        {
-            get => _position;
-            set => _position = value is >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var remaining = memory.Length - _position;
-            if (remaining <= 0)
-            {
-                return 0;
-            }
-
-            var n = (int)Math.Min(remaining, buffer.Length);
-            memory.Span.Slice((int)_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin)
-        {
-            Position = origin switch
-            {
-                SeekOrigin.Begin => offset,
-                SeekOrigin.Current => _position + offset,
-                SeekOrigin.End => memory.Length + offset,
-                _ => throw new ArgumentOutOfRangeException(nameof(origin)),
-            };
-            return _position;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
