@@ -41,25 +41,64 @@ public sealed class UpdateWorker : BackgroundService
     /// <summary>Gets how many runs finished (successfully or not) since the worker started.</summary>
     public int CompletedRuns => Volatile.Read(ref _completedRuns);
 
+    private readonly SemaphoreSlim _ticks = new(0, 1);
+    private ITimer? _timer;
     private int _completedRuns;
+
+    /// <inheritdoc/>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The timer exists once StartAsync returns, so the schedule is fixed from the start (and testable with a fake clock).
+        _timer = _time.CreateTimer(static state => ((UpdateWorker)state!).Tick(), this, _options.InitialDelay, _options.Period);
+        Log.WorkerStarted(_logger, _options.InitialDelay, _options.Period);
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        _ticks.Dispose();
+        base.Dispose();
+    }
 
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Log.WorkerStarted(_logger, _options.InitialDelay, _options.Period);
         try
         {
-            await Task.Delay(_options.InitialDelay, _time, stoppingToken).ConfigureAwait(false);
-            using var timer = new PeriodicTimer(_options.Period, _time);
-            do
+            while (true)
             {
+                await _ticks.WaitAsync(stoppingToken).ConfigureAwait(false);
                 await RunOnceAsync(stoppingToken).ConfigureAwait(false);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             Log.WorkerStopping(_logger);
+        }
+    }
+
+    private void Tick()
+    {
+        // Ticks that arrive while a run is still going coalesce into one pending run.
+        lock (_ticks)
+        {
+            if (_ticks.CurrentCount == 0)
+            {
+                _ticks.Release();
+            }
         }
     }
 

@@ -1,0 +1,148 @@
+using IoMT.Deployment.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
+
+namespace IoMT.Deployment.Tests;
+
+public class UpdateWorkerTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private sealed class Harness : IAsyncDisposable
+    {
+        public FakeTimeProvider Time { get; } = new();
+
+        public Mock<IRolloutEngine> Engine { get; } = new();
+
+        public FakeLogCollector Logs { get; } = new();
+
+        public DeploymentMetrics Metrics { get; } = new();
+
+        public UpdateWorkerOptions Options { get; } = new() { InitialDelay = TimeSpan.FromSeconds(30), Period = TimeSpan.FromHours(1) };
+
+        public ServiceProvider Services { get; }
+
+        public UpdateWorker Worker { get; }
+
+        public Harness()
+        {
+            var services = new ServiceCollection();
+            services.AddScoped(_ => Engine.Object);
+            Services = services.BuildServiceProvider();
+            Worker = new UpdateWorker(Services.GetRequiredService<IServiceScopeFactory>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Metrics, new FakeLogger<UpdateWorker>(Logs));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Worker.Dispose();
+            Metrics.Dispose();
+            await Services.DisposeAsync();
+        }
+    }
+
+    private static RolloutReport Report() => new()
+    {
+        RolloutId = "r",
+        Kind = RolloutKind.Straggler,
+        Target = BuildNumber.Parse("1"),
+        StartedAt = DateTimeOffset.UnixEpoch,
+        CompletedAt = DateTimeOffset.UnixEpoch,
+        Connectors = [],
+        Succeeded = true,
+    };
+
+    [Fact]
+    public async Task Runs_after_the_initial_delay_then_every_period_and_survives_exceptions()
+    {
+        await using var h = new Harness();
+        var calls = 0;
+        var signals = new[] { new TaskCompletionSource(), new TaskCompletionSource(), new TaskCompletionSource() };
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>()))
+            .Returns(() =>
+            {
+                var n = Interlocked.Increment(ref calls);
+                signals[n - 1].TrySetResult();
+                return n switch
+                {
+                    1 => Task.FromException<RolloutReport>(new ArtifactStoreException("The container 'iomtconnector' does not exist.")),
+                    2 => Task.FromException<RolloutReport>(new RolloutLockHeldException("held")),
+                    _ => Task.FromResult(Report()),
+                };
+            });
+        using var errors = new MetricCollector<long>(h.Metrics.Meter, "iomt.deployment.errors");
+
+        await h.Worker.StartAsync(CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, Volatile.Read(ref calls));
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await signals[0].Task.WaitAsync(Wait);
+        await WaitForRunsAsync(h.Worker, 1);
+        h.Time.Advance(TimeSpan.FromHours(1));
+        await signals[1].Task.WaitAsync(Wait);
+        await WaitForRunsAsync(h.Worker, 2);
+        h.Time.Advance(TimeSpan.FromHours(1));
+        await signals[2].Task.WaitAsync(Wait);
+        await WaitForRunsAsync(h.Worker, 3);
+        await h.Worker.StopAsync(CancellationToken.None);
+
+        Assert.Equal(3, calls);
+        var failure = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 1021);
+        Assert.Contains("iomtconnector", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1, errors.GetMeasurementSnapshot().Count(m => (string?)m.Tags["operation"] == "worker"));
+        Assert.True(h.Worker.ExecuteTask!.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task Stopping_cancels_a_running_check_promptly()
+    {
+        await using var h = new Harness();
+        var started = new TaskCompletionSource();
+        CancellationToken seen = default;
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>()))
+            .Returns(async (IProgress<ConnectorResult>? _, CancellationToken ct) =>
+            {
+                seen = ct;
+                started.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+                return Report();
+            });
+
+        await h.Worker.StartAsync(CancellationToken.None);
+        h.Time.Advance(h.Options.InitialDelay);
+        await started.Task.WaitAsync(Wait);
+        await h.Worker.StopAsync(CancellationToken.None).WaitAsync(Wait);
+
+        Assert.True(seen.IsCancellationRequested);
+        Assert.True(h.Worker.ExecuteTask!.IsCompletedSuccessfully);
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Id.Id == 1022);
+        Assert.DoesNotContain(h.Logs.GetSnapshot(), r => r.Id.Id == 1021);
+    }
+
+    [Fact]
+    public async Task Stopping_during_the_initial_delay_runs_nothing()
+    {
+        await using var h = new Harness();
+
+        await h.Worker.StartAsync(CancellationToken.None);
+        await h.Worker.StopAsync(CancellationToken.None).WaitAsync(Wait);
+
+        h.Engine.Verify(e => e.UpdateAsync(It.IsAny<IProgress<ConnectorResult>?>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.False(h.Worker.ExecuteTask!.IsFaulted);
+    }
+
+    private static async Task WaitForRunsAsync(UpdateWorker worker, int runs)
+    {
+        // The engine call is signalled before the run's bookkeeping finishes; wait for the bookkeeping, bounded.
+        var deadline = DateTime.UtcNow + Wait;
+        while (worker.CompletedRuns < runs)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the worker did not finish run {runs}");
+            await Task.Yield();
+        }
+    }
+}
