@@ -40,7 +40,8 @@ public sealed class FileSystemArtifactStore : IArtifactSource, IArtifactPublishe
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Path.GetFileName(path);
-            if (name.EndsWith(HashSuffix, StringComparison.Ordinal) || name.EndsWith(".tmp", StringComparison.Ordinal))
+            // Sidecars, temporary files and the store's own lock file are not builds and not worth a warning.
+            if (name.StartsWith('.') || name.EndsWith(HashSuffix, StringComparison.Ordinal) || name.EndsWith(".tmp", StringComparison.Ordinal))
             {
                 continue;
             }
