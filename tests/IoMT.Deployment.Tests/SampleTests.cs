@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace IoMT.Deployment.Tests;
+
+public class SampleTests
+{
+    [Fact]
+    public async Task The_LocalFleet_sample_runs_the_whole_loop_on_embedded_defaults()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "LocalFleet.dll");
+        var root = Path.Combine(Path.GetTempPath(), "iomt-sample-test-" + Guid.NewGuid().ToString("N"));
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add("--root");
+        psi.ArgumentList.Add(root);
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var output = await stdout;
+
+        Assert.True(process.ExitCode == 0, output + await stderr);
+        Assert.Contains("Code update detected: build 3 is newer than current build 2.", output, StringComparison.Ordinal);
+        Assert.Contains("Connector fabrikam was deleted during rollout", output, StringComparison.Ordinal);
+        Assert.Contains("Rolling back from build 3 to build 2.", output, StringComparison.Ordinal);
+        Assert.Contains("No code update detected: current build 2", output, StringComparison.Ordinal);
+        Assert.Contains("build 3   invalidated by oncall@contoso", output, StringComparison.Ordinal);
+        Assert.Contains("Unchanged", output, StringComparison.Ordinal);
+        var afterCheck = output[output.IndexOf("== 6.", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("updated to build 3", afterCheck, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(root));
+    }
+}
