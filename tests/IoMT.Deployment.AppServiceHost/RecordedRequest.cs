@@ -1,0 +1,52 @@
+namespace IoMT.Deployment.Loopback;
+
+/// <summary>The endpoints the host serves.</summary>
+public enum AppServiceRoute
+{
+    /// <summary>Not an endpoint of the host.</summary>
+    Unknown,
+
+    /// <summary><c>GET …/providers/Microsoft.Web/sites</c> (subscription or resource group).</summary>
+    ListSites,
+
+    /// <summary><c>GET …/sites/{name}</c>.</summary>
+    GetSite,
+
+    /// <summary><c>POST …/sites/{name}/config/appsettings/list</c>.</summary>
+    ListAppSettings,
+
+    /// <summary><c>PUT …/sites/{name}/config/appsettings</c>.</summary>
+    PutAppSettings,
+
+    /// <summary><c>POST …/sites/{name}/syncfunctiontriggers</c>.</summary>
+    SyncFunctionTriggers,
+
+    /// <summary><c>POST {scm}/api/zipdeploy</c>.</summary>
+    ZipDeploy,
+
+    /// <summary><c>GET {scm}/api/deployments/latest</c>.</summary>
+    DeploymentStatus,
+}
+
+/// <summary>One request the host answered.</summary>
+/// <param name="At">When it arrived.</param>
+/// <param name="Route">Which endpoint it hit.</param>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Host">The Host header.</param>
+/// <param name="Path">The path and query.</param>
+/// <param name="App">The app's name, when the request named one.</param>
+/// <param name="StatusCode">The status answered.</param>
+/// <param name="TokenAudience">The audience of the bearer token, when it was a JWT.</param>
+/// <param name="HadBearerToken">Whether a bearer token was sent.</param>
+/// <param name="RequestBytes">The request body size, for uploads.</param>
+public sealed record RecordedRequest(
+    DateTimeOffset At,
+    AppServiceRoute Route,
+    string Method,
+    string Host,
+    string Path,
+    string? App,
+    int StatusCode,
+    string? TokenAudience,
+    bool HadBearerToken,
+    long RequestBytes);

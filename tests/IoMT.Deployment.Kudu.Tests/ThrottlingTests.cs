@@ -1,0 +1,48 @@
+using IoMT.Deployment.Loopback;
+using static IoMT.Deployment.Kudu.Tests.TestWorld;
+
+namespace IoMT.Deployment.Kudu.Tests;
+
+/// <summary>ARM token buckets on a host of its own, so the storm does not slow the other tests.</summary>
+public sealed class ThrottlingTests
+{
+    [Fact]
+    public async Task A_429_storm_completes_without_failure_and_every_Retry_After_is_honoured()
+    {
+        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions
+        {
+            ArmReadThrottle = new ThrottleSettings(Burst: 8, RefillPerSecond: 40, RetryAfterSeconds: 1),
+            ArmWriteThrottle = new ThrottleSettings(Burst: 4, RefillPerSecond: 20, RetryAfterSeconds: 1),
+        });
+        var subscription = NewSubscription();
+        var apps = Enumerable.Range(0, 24).Select(i => host.AddApp(subscription, "rg", $"storm-{i:D2}", settings: new Dictionary<string, string> { ["KEEP"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) })).ToList();
+        apps[0].Faults.TooManyRequests = 2;
+        var deployer = KuduDeployer(host, o => o.MaxRetries = 10);
+        var package = Package("100.1");
+
+        await Parallel.ForEachAsync(apps, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (app, ct) =>
+        {
+            await deployer.DeployAsync(Target(app), package, ct);
+            await deployer.SetProjectVersionAsync(Target(app), package.Build, ct);
+            Assert.Equal("100.1", await deployer.GetProjectVersionAsync(Target(app), ct));
+        });
+
+        var log = host.RequestLog;
+        Assert.True(log.Count(r => r.StatusCode == 429) >= 5, "the buckets throttled");
+        foreach (var app in apps)
+        {
+            Assert.Equal(package.Sha256, app.DeployedPackageSha256);
+            Assert.Equal(app.Settings["KEEP"], apps.IndexOf(app).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            // Each app's calls are sequential: the call after a 429 must wait for Retry-After.
+            var calls = log.Where(r => r.App == app.Name).OrderBy(r => r.At).ToList();
+            for (var i = 0; i < calls.Count - 1; i++)
+            {
+                if (calls[i].StatusCode == 429)
+                {
+                    Assert.True(calls[i + 1].At - calls[i].At >= TimeSpan.FromSeconds(0.95), $"{app.Name}: a retry came {(calls[i + 1].At - calls[i].At).TotalMilliseconds} ms after a 429 with Retry-After: 1");
+                }
+            }
+        }
+    }
+}
