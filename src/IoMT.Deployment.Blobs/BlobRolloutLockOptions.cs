@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace IoMT.Deployment.Blobs;
+
+/// <summary>Options of <see cref="BlobRolloutLock"/>, the one-active-rollout lock held as a blob lease.</summary>
+public sealed class BlobRolloutLockOptions : IValidatableObject
+{
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:BlobLock";
+
+    /// <summary>The default container of the lock blob.</summary>
+    public const string DefaultContainerName = "iomt-rollout-lock";
+
+    /// <summary>The default name of the lock blob.</summary>
+    public const string DefaultLockBlobName = "rollout.lock";
+
+    /// <summary>Gets or sets the container that holds the lock blob; it is created when missing.</summary>
+    /// <value>
+    /// Defaults to <c>iomt-rollout-lock</c>, a container apart from the artifact container, because the worker needs
+    /// write access (a lease) to the lock but only read access to the artifacts. Ignored when the container client itself
+    /// is supplied at composition.
+    /// </value>
+    [Required(ErrorMessage = "IoMTDeployment:BlobLock:ContainerName is required.")]
+    [RegularExpression(BlobNames.ContainerNamePattern, ErrorMessage = BlobNames.LockContainerNameRule)]
+    public string ContainerName { get; set; } = DefaultContainerName;
+
+    /// <summary>Gets or sets the name of the lock blob; it is created (empty) when missing.</summary>
+    /// <value>Defaults to <c>rollout.lock</c>.</value>
+    [Required(ErrorMessage = "IoMTDeployment:BlobLock:LockBlobName is required.")]
+    [StringLength(1024, MinimumLength = 1, ErrorMessage = "IoMTDeployment:BlobLock:LockBlobName must be 1 to 1024 characters long.")]
+    public string LockBlobName { get; set; } = DefaultLockBlobName;
+
+    /// <summary>Gets or sets the duration of the blob lease; a holder that stops renewing loses the lock after it.</summary>
+    /// <value>Defaults to 60 seconds, the longest finite lease. Between 15 and 60 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:15", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:LeaseDuration must be between 15 and 60 seconds.")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Gets or sets how often a held lease is renewed in the background.</summary>
+    /// <value>Defaults to 20 seconds. At least 1 second and shorter than <see cref="LeaseDuration"/>.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:RenewInterval must be between 1 and 60 seconds.")]
+    public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (RenewInterval >= LeaseDuration)
+        {
+            yield return new ValidationResult(
+                $"IoMTDeployment:BlobLock:RenewInterval ({RenewInterval}) must be shorter than IoMTDeployment:BlobLock:LeaseDuration ({LeaseDuration}), or the lease expires between renewals.",
+                [nameof(RenewInterval)]);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IoMT.Deployment.Blobs.Tests;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static readonly BlobRolloutLockOptions ShortLease = new() { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public async Task Taking_the_lock_creates_the_container_and_lock_blob_and_holds_a_lease()
+    {
+        var container = azurite.ServiceClient.GetBlobContainerClient(AzuriteFixture.NewContainerName("lock"));
+        var log = new LogProbe<BlobRolloutLock>();
+        var rolloutLock = new BlobRolloutLock(container, logger: log);
+
+        await using var lease = await rolloutLock.TryAcquireAsync("worker-1");
+
+        Assert.NotNull(lease);
+        var properties = (await container.GetBlobClient("rollout.lock").GetPropertiesAsync()).Value;
+        Assert.Equal(LeaseState.Leased, properties.LeaseState);
+        Assert.Equal(LeaseDurationType.Fixed, properties.LeaseDuration);
+        Assert.Equal("worker-1", properties.Metadata["owner"]);
+        Assert.False(lease.LeaseLost.IsCancellationRequested);
+        Assert.Single(log.WithId(2207));
+        Assert.Single(log.WithId(2200));
+    }
+
+    [Fact]
+    public async Task A_replica_that_cannot_take_the_lease_gets_null_and_a_log_line_naming_the_holder()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var first = new BlobRolloutLock(container, timeProvider: new FakeTimeProvider());
+        var log = new LogProbe<BlobRolloutLock>();
+        var second = new BlobRolloutLock(azurite.CreateServiceClient().GetBlobContainerClient(container.Name), logger: log);
+
+        await using var held = await first.TryAcquireAsync("replica-a on host-1");
+        var refused = await second.TryAcquireAsync("replica-b on host-2");
+
+        Assert.NotNull(held);
+        Assert.Null(refused);
+        var line = Assert.Single(log.WithId(2201));
+        Assert.StartsWith("replica-a on host-1", line.GetStructuredStateValue("Holder"), StringComparison.Ordinal);
+        Assert.Equal("replica-b on host-2", line.GetStructuredStateValue("Owner"));
+    }
+
+    [Fact]
+    public async Task Disposing_the_lease_releases_the_lock_for_the_next_rollout()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var rolloutLock = new BlobRolloutLock(container, timeProvider: new FakeTimeProvider());
+
+        var first = await rolloutLock.TryAcquireAsync("run-1");
+        Assert.NotNull(first);
+        await first.DisposeAsync();
+        await using var second = await rolloutLock.TryAcquireAsync("run-2");
+
+        Assert.NotNull(second);
+        Assert.False(first.LeaseLost.IsCancellationRequested, "A released lease was not lost.");
+    }
+
+    [Fact]
+    public async Task The_lease_is_renewed_on_the_timer_and_stays_held()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var time = new FakeTimeProvider();
+        var recorder = new RequestRecorder();
+        var log = new LogProbe<BlobRolloutLock>();
+        var rolloutLock = new BlobRolloutLock(azurite.CreateServiceClient(recorder).GetBlobContainerClient(container.Name), ShortLease, time, log);
+        await using var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+        Assert.Empty(log.WithId(2202));
+
+        time.Advance(ShortLease.RenewInterval);
+        await log.WaitForAsync(2202, timeout: Wait);
+
+        Assert.Single(recorder.Requests, r => r.Headers.TryGetValue("x-ms-lease-action", out var action) && action == "renew");
+        Assert.False(lease.LeaseLost.IsCancellationRequested);
+        Assert.Null(await new BlobRolloutLock(container, ShortLease).TryAcquireAsync("other"));
+    }
+
+    // Expiry is simulated by breaking the lease with no break period: afterwards the lock blob is in the state an expired
+    // lease leaves (acquirable), without waiting out the 15 s.
+    [Fact]
+    public async Task An_expired_lease_is_taken_over_and_its_former_holder_loses_it()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var timeA = new FakeTimeProvider();
+        var logA = new LogProbe<BlobRolloutLock>();
+        var replicaA = new BlobRolloutLock(container, ShortLease, timeA, logA);
+        var replicaB = new BlobRolloutLock(azurite.CreateServiceClient().GetBlobContainerClient(container.Name), ShortLease, new FakeTimeProvider());
+        var leaseA = await replicaA.TryAcquireAsync("replica-a");
+        Assert.NotNull(leaseA);
+        Assert.Null(await replicaB.TryAcquireAsync("replica-b"));
+
+        await container.GetBlobClient("rollout.lock").GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
+        await using var leaseB = await replicaB.TryAcquireAsync("replica-b");
+
+        Assert.NotNull(leaseB);
+        timeA.Advance(ShortLease.RenewInterval);
+        await leaseA.LeaseLost.WhenCancelledAsync(Wait);
+        Assert.Single(logA.WithId(2204));
+
+        // A's end of rollout must not release B's lease.
+        await leaseA.DisposeAsync();
+        Assert.Empty(logA.WithId(2205));
+        Assert.Null(await replicaA.TryAcquireAsync("replica-a again"));
+        Assert.False(leaseB.LeaseLost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task A_lease_broken_mid_rollout_cancels_the_rollout_at_the_next_renewal()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var time = new FakeTimeProvider();
+        var log = new LogProbe<BlobRolloutLock>();
+        await using var lease = await new BlobRolloutLock(container, new BlobRolloutLockOptions(), time, log).TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+
+        // A long rollout step that honours the token, as the engine's connector steps do.
+        var rollout = Task.Delay(Timeout.InfiniteTimeSpan, lease.LeaseLost);
+        await container.GetBlobClient("rollout.lock").GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
+        Assert.False(rollout.IsCompleted, "Breaking alone is not noticed until the next renewal.");
+
+        time.Advance(TimeSpan.FromSeconds(20));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rollout.WaitAsync(Wait));
+        var lost = Assert.Single(log.WithId(2204));
+        Assert.Equal("409", lost.GetStructuredStateValue("Status"));
+    }
+
+    [Fact]
+    public async Task A_failed_renewal_is_retried_while_the_lease_is_valid_and_lost_when_it_cannot_be_renewed_in_time()
+    {
+        var (rolloutLock, failRenewals, time, log) = await LockWithFailingRenewalsAsync();
+        await using var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+        failRenewals.Failing = true;
+
+        time.Advance(TimeSpan.FromSeconds(20));
+        await log.WaitForAsync(2203, timeout: Wait);
+        Assert.False(lease.LeaseLost.IsCancellationRequested, "At 20 s of a 60 s lease one failed renewal leaves time to retry.");
+
+        time.Advance(TimeSpan.FromSeconds(20));
+        await lease.LeaseLost.WhenCancelledAsync(Wait);
+        Assert.Single(log.WithId(2203));
+        Assert.Single(log.WithId(2204));
+    }
+
+    [Fact]
+    public async Task A_renewal_that_recovers_keeps_the_lease()
+    {
+        var (rolloutLock, failRenewals, time, log) = await LockWithFailingRenewalsAsync();
+        await using var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+
+        failRenewals.Failing = true;
+        time.Advance(TimeSpan.FromSeconds(20));
+        await log.WaitForAsync(2203, timeout: Wait);
+        failRenewals.Failing = false;
+        time.Advance(TimeSpan.FromSeconds(20));
+        await log.WaitForAsync(2202, timeout: Wait);
+        time.Advance(TimeSpan.FromSeconds(20));
+        await log.WaitForAsync(2202, count: 2, timeout: Wait);
+
+        Assert.False(lease.LeaseLost.IsCancellationRequested, "Renewed at 40 s, the lease is valid until 100 s.");
+        Assert.Empty(log.WithId(2204));
+    }
+
+    [Fact]
+    public void Lock_options_are_validated_with_messages_that_name_the_setting()
+    {
+        var container = azurite.ServiceClient.GetBlobContainerClient("unused");
+
+        var tooShort = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => new BlobRolloutLock(container, new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(10) }));
+        var renewTooSlow = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => new BlobRolloutLock(container, new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(30), RenewInterval = TimeSpan.FromSeconds(30) }));
+
+        Assert.Contains("IoMTDeployment:BlobLock:LeaseDuration", tooShort.Message, StringComparison.Ordinal);
+        Assert.Contains("IoMTDeployment:BlobLock:RenewInterval", renewTooSlow.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A lock with the default 60 s lease renewed every 20 s, whose renewals fail (transport error, no retry) while told to.</summary>
+    private async Task<(BlobRolloutLock Lock, FailWhile FailRenewals, FakeTimeProvider Time, LogProbe<BlobRolloutLock> Log)> LockWithFailingRenewalsAsync()
+    {
+        var container = await azurite.CreateContainerAsync();
+        var failRenewals = new FailWhile(m => m.Request.Headers.TryGetValue("x-ms-lease-action", out var action) && action == "renew");
+        var options = AzuriteFixture.ClientOptions(failRenewals);
+        options.Retry.MaxRetries = 0;
+        var client = new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient(container.Name);
+        var time = new FakeTimeProvider();
+        var log = new LogProbe<BlobRolloutLock>();
+        return (new BlobRolloutLock(client, new BlobRolloutLockOptions(), time, log), failRenewals, time, log);
+    }
+}
