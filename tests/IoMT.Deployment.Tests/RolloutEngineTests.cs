@@ -490,6 +490,30 @@ public class RolloutEngineTests
     }
 
     [Fact]
+    public async Task Invalidating_a_half_rolled_build_brings_everyone_back_and_clears_it_from_flight()
+    {
+        using var h = new EngineHarness();
+        h.Artifacts.Add("1");
+        h.Fleet.Add("a", "b");
+        var engine = h.Engine();
+        await engine.UpdateAsync();
+        h.Artifacts.Add("2");
+        h.Fleet["b"].FailNextDeployments = 1;
+        await engine.UpdateAsync();
+        Assert.Equal(B("2"), h.Versions.State.InFlight);
+        Assert.Equal("2", h.Fleet["a"].Settings[ProjectVersionSetting.Name]);
+
+        await engine.InvalidateAsync(B("2"), "bad", "ops");
+        var report = await engine.UpdateAsync();
+
+        Assert.Equal(RolloutKind.Straggler, report.Kind);
+        Assert.True(report.Succeeded);
+        Assert.Equal("1", h.Fleet["a"].Settings[ProjectVersionSetting.Name]);
+        Assert.Equal(B("1"), h.Versions.State.Current);
+        Assert.Null(h.Versions.State.InFlight);
+    }
+
+    [Fact]
     public async Task A_state_conflict_is_retried_on_the_fresh_state_and_keeps_the_other_writers_change()
     {
         using var h = new EngineHarness();

@@ -468,11 +468,7 @@ public sealed class RolloutEngine : IRolloutEngine
         var succeeded = verified.All(r => r.Outcome != ConnectorOutcome.Failed && r.Verification != VerificationOutcome.Mismatch);
         if (succeeded)
         {
-            await ChangeStateAsync(
-                s => s.IsInvalidated(target) || (s.Current == target && s.InFlight != target)
-                    ? null
-                    : s with { Current = target, InFlight = s.InFlight == target ? null : s.InFlight },
-                cancellationToken).ConfigureAwait(false);
+            await ChangeStateAsync(s => Completed(s, target), cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -521,6 +517,18 @@ public sealed class RolloutEngine : IRolloutEngine
             },
             cancellationToken).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>The state once every connector is verified on the target: current moves, a finished or invalidated in-flight build clears.</summary>
+    private static VersionState? Completed(VersionState state, BuildNumber target)
+    {
+        if (state.IsInvalidated(target))
+        {
+            return null;
+        }
+
+        var inFlight = state.InFlight is { } f && (f == target || state.IsInvalidated(f)) ? null : state.InFlight;
+        return state.Current == target && inFlight == state.InFlight ? null : state with { Current = target, InFlight = inFlight };
     }
 
     private void LogUpdated(RolloutReport report)
