@@ -1,0 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+using Azure.Core;
+using Microsoft.Azure.Cosmos;
+
+namespace IoMT.Deployment.Cosmos;
+
+/// <summary>
+/// Where a Cosmos DB adapter keeps its documents (database and container) and how it reaches the account.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The client comes from one of three places, chosen at composition and built once:
+/// a <see cref="CosmosClient"/> registered in the service collection (when <see cref="AccountEndpoint"/> is not set; register
+/// one client to share it between the version store and the inventory), or <see cref="AccountEndpoint"/> with a
+/// <see cref="Credential"/> (<c>DefaultAzureCredential</c> when none is given), or <see cref="AccountEndpoint"/> with an
+/// <see cref="AccountKey"/> (emulators and test servers).
+/// </para>
+/// <para>
+/// The adapters use only the SDK's stream APIs and serialize their own documents with System.Text.Json, so any client
+/// works, whatever serializer it was configured with.
+/// </para>
+/// </remarks>
+public abstract class CosmosContainerOptions
+{
+    /// <summary>Creates the options with the adapter's default container name.</summary>
+    /// <param name="defaultContainerName">The default of <see cref="ContainerName"/>.</param>
+    private protected CosmosContainerOptions(string defaultContainerName)
+    {
+        ContainerName = defaultContainerName;
+    }
+
+    /// <summary>Gets or sets the account endpoint, for example <c>https://myaccount.documents.azure.com:443/</c>.</summary>
+    /// <value>The default is <see langword="null"/>: use the <see cref="CosmosClient"/> registered in the service collection.</value>
+    public Uri? AccountEndpoint { get; set; }
+
+    /// <summary>Gets or sets the credential for <see cref="AccountEndpoint"/>.</summary>
+    /// <value>The default is <see langword="null"/>: <c>DefaultAzureCredential</c> unless <see cref="AccountKey"/> is set.</value>
+    public TokenCredential? Credential { get; set; }
+
+    /// <summary>
+    /// Gets or sets the base64 account key for <see cref="AccountEndpoint"/>, for emulators and test servers. Never logged.
+    /// Excludes <see cref="Credential"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: authenticate with <see cref="Credential"/>.</value>
+    public string? AccountKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets a callback that adjusts the client options when the adapter builds its own client from
+    /// <see cref="AccountEndpoint"/> (connection mode, regions, retry options, certificate validation for a local server).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the SDK's defaults, with the application name <c>IoMT.Deployment</c>.</value>
+    public Action<CosmosClientOptions>? ConfigureClientOptions { get; set; }
+
+    /// <summary>Gets or sets the database name: the global database that holds the container.</summary>
+    /// <value>No default: the host names its database.</value>
+    [Required(ErrorMessage = "The Cosmos DB DatabaseName is required: name the database that holds the container.")]
+    [MaxLength(255, ErrorMessage = "The Cosmos DB DatabaseName is longer than 255 characters.")]
+    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Message + " (DatabaseName)")]
+    public string? DatabaseName { get; set; }
+
+    /// <summary>Gets or sets the container name.</summary>
+    /// <value>The default depends on the adapter.</value>
+    [Required(ErrorMessage = "The Cosmos DB ContainerName is required.")]
+    [MaxLength(255, ErrorMessage = "The Cosmos DB ContainerName is longer than 255 characters.")]
+    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Message + " (ContainerName)")]
+    public string? ContainerName { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the database and container are created when missing. When off and either is
+    /// missing, the first operation fails with an error that names both. Creating needs key access or control-plane
+    /// rights; data-plane role assignments cannot create containers.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool CreateIfMissing { get; set; }
+
+    /// <summary>Gets the partition key path the container must have (and gets when created).</summary>
+    internal abstract string RequiredPartitionKeyPath { get; }
+}
+
+/// <summary>What Cosmos DB accepts as a database, container or document id.</summary>
+internal static class CosmosResourceName
+{
+    public const string Pattern = @"^[^/\\?#]*[^/\\?#\s]$";
+
+    public const string Message = "A Cosmos DB name cannot be empty, contain '/', '\\', '?' or '#', or end with a space";
+
+    public static bool IsValid(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 255 && name.AsSpan().IndexOfAny("/\\?#") < 0 && !char.IsWhiteSpace(name[^1]);
+}

@@ -1,0 +1,73 @@
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment.Cosmos;
+
+/// <summary>
+/// Checks what DataAnnotations cannot: how the account is reached, and the inventory's queries. Messages name the
+/// setting; the account key is never repeated.
+/// </summary>
+/// <typeparam name="TOptions">The adapter's options.</typeparam>
+internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services) : IValidateOptions<TOptions>
+    where TOptions : CosmosContainerOptions
+{
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var type = typeof(TOptions).Name;
+        var failures = new List<string>();
+        if (options.AccountEndpoint is null)
+        {
+            if (!services.IsService(typeof(CosmosClient)))
+            {
+                failures.Add($"{type}.AccountEndpoint is not set and no CosmosClient is registered in the service collection: set the endpoint (with a Credential or an AccountKey) or register a CosmosClient.");
+            }
+
+            if (options.AccountKey is not null || options.Credential is not null)
+            {
+                failures.Add($"{type}.AccountKey and {type}.Credential need {type}.AccountEndpoint.");
+            }
+        }
+        else if (!options.AccountEndpoint.IsAbsoluteUri || (options.AccountEndpoint.Scheme != Uri.UriSchemeHttps && options.AccountEndpoint.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"{type}.AccountEndpoint must be an absolute https:// (or, for a local server, http://) URI.");
+        }
+
+        if (options.AccountKey is not null && options.Credential is not null)
+        {
+            failures.Add($"{type}.AccountKey and {type}.Credential are both set: use one.");
+        }
+
+        if (options.AccountKey is not null && !IsBase64(options.AccountKey))
+        {
+            failures.Add($"{type}.AccountKey is not a base64 account key.");
+        }
+
+        if (options is CosmosConnectorInventoryOptions inventory)
+        {
+            if (inventory.ExistsQuery is { } exists && !exists.Contains("@id", StringComparison.Ordinal))
+            {
+                failures.Add($"{type}.ExistsQuery must use the parameter @id.");
+            }
+
+            if (inventory.Query is not null && string.IsNullOrWhiteSpace(inventory.Query))
+            {
+                failures.Add($"{type}.Query is empty.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsBase64(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        var buffer = new byte[(value.Length * 3 / 4) + 3];
+        return Convert.TryFromBase64String(value, buffer, out _);
+    }
+}
