@@ -1,2 +1,3 @@
-// Placeholder entry point; the iomt-deploy commands land with issue 3.
-return 0;
+using IoMT.Deployment.Cli;
+
+return await CliApplication.RunAsync(args, CliConsole.FromSystem()).ConfigureAwait(false);

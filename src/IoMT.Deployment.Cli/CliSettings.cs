@@ -1,0 +1,132 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace IoMT.Deployment.Cli;
+
+/// <summary>
+/// The tool's top-level settings. Each comes from its flag, then from the environment variable <c>IOMT_DEPLOY__{KEY}</c>,
+/// then from the <c>--config</c> file, then from its default.
+/// </summary>
+internal sealed class CliSettings
+{
+    /// <summary>The prefix of the environment variables the tool reads; <c>__</c> separates sections.</summary>
+    public const string EnvironmentPrefix = "IOMT_DEPLOY__";
+
+    /// <summary>The local provider's name.</summary>
+    public const string LocalProvider = "local";
+
+    /// <summary>The Azure provider's name.</summary>
+    public const string AzureProvider = "azure";
+
+    /// <summary>The default actor when neither <c>--actor</c>, the <c>Actor</c> setting nor <c>USER</c> names one.</summary>
+    public const string DefaultActor = "iomt-deploy";
+
+    /// <summary>Gets or sets the provider: <c>local</c> (embedded, a folder) or <c>azure</c> (Blob Storage, Cosmos DB, App Service).</summary>
+    /// <value><c>local</c>.</value>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Provider (--provider, IOMT_DEPLOY__PROVIDER) is required.")]
+    [AllowedValues(LocalProvider, AzureProvider, ErrorMessage = "Provider (--provider, IOMT_DEPLOY__PROVIDER) must be 'local' or 'azure'.")]
+    public string Provider { get; set; } = LocalProvider;
+
+    /// <summary>Gets or sets the local provider's root folder.</summary>
+    /// <value><c>./.iomt</c>.</value>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Root (--root, IOMT_DEPLOY__ROOT) must not be empty.")]
+    public string Root { get; set; } = ".iomt";
+
+    /// <summary>Gets or sets how many connectors are deployed or read at once; <see langword="null"/> keeps the engine's default (16).</summary>
+    [Range(1, 1024, ErrorMessage = "MaxParallel (--max-parallel, IOMT_DEPLOY__MAXPARALLEL) must be between 1 and 1024.")]
+    public int? MaxParallel { get; set; }
+
+    /// <summary>Gets or sets who is recorded as the actor of invalidations, rollbacks and reinstatements.</summary>
+    /// <value>The <c>USER</c> environment variable, else <c>iomt-deploy</c>.</value>
+    public string Actor { get; set; } = DefaultActor;
+
+    /// <summary>Builds the configuration: the <c>--config</c> file, overridden by the environment, overridden by the flags.</summary>
+    /// <param name="configFile">The JSON file named by <c>--config</c>, or <see langword="null"/>.</param>
+    /// <param name="environment">The environment variables; those starting with <see cref="EnvironmentPrefix"/> are read.</param>
+    /// <param name="flags">The settings given as flags, by configuration key.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="CliException">The file does not exist or is not valid JSON (exit code 2).</exception>
+    public static IConfigurationRoot BuildConfiguration(string? configFile, IReadOnlyDictionary<string, string?> environment, IReadOnlyDictionary<string, string?> flags)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(flags);
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            var path = Path.GetFullPath(configFile);
+            if (!File.Exists(path))
+            {
+                throw new CliException(ExitCodes.BadInput, $"The configuration file '{configFile}' (--config) does not exist.");
+            }
+
+            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
+
+        builder.AddInMemoryCollection(FromEnvironment(environment));
+        builder.AddInMemoryCollection(flags.Where(f => f.Value is not null));
+        try
+        {
+            return builder.Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        {
+            throw new CliException(ExitCodes.BadInput, $"The configuration file '{configFile}' (--config) is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Reads and validates the top-level settings.</summary>
+    /// <param name="configuration">The configuration.</param>
+    /// <param name="environment">The environment, for the <c>USER</c> default of the actor.</param>
+    /// <returns>The settings.</returns>
+    /// <exception cref="CliException">A setting is invalid; the message names it (exit code 2).</exception>
+    public static CliSettings Read(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(environment);
+        var settings = new CliSettings();
+        if (configuration["Provider"] is { } provider)
+        {
+            settings.Provider = provider.Trim().ToLowerInvariant();
+        }
+
+        if (configuration["Root"] is { } root)
+        {
+            settings.Root = root;
+        }
+
+        if (configuration["MaxParallel"] is { } maxParallel)
+        {
+            settings.MaxParallel = int.TryParse(maxParallel, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+                ? n
+                : throw new CliException(ExitCodes.BadInput, $"MaxParallel (--max-parallel, IOMT_DEPLOY__MAXPARALLEL) must be a whole number between 1 and 1024; '{maxParallel}' is not.");
+        }
+
+        var actor = configuration["Actor"];
+        if (string.IsNullOrWhiteSpace(actor))
+        {
+            environment.TryGetValue("USER", out actor);
+        }
+
+        settings.Actor = string.IsNullOrWhiteSpace(actor) ? DefaultActor : actor.Trim();
+
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true))
+        {
+            throw new CliException(ExitCodes.BadInput, string.Join(Environment.NewLine, results.Select(r => r.ErrorMessage)));
+        }
+
+        return settings;
+    }
+
+    private static IEnumerable<KeyValuePair<string, string?>> FromEnvironment(IReadOnlyDictionary<string, string?> environment)
+    {
+        foreach (var (name, value) in environment)
+        {
+            if (name.Length > EnvironmentPrefix.Length && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new(name[EnvironmentPrefix.Length..].Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal), value);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using IoMT.Deployment.Cli.Composition;
+using IoMT.Deployment.Cli.Logging;
+using IoMT.Deployment.Cli.Output;
+using IoMT.Deployment.Local;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IoMT.Deployment.Cli.Commands;
+
+/// <summary><c>connectors list|add|remove</c>: the fleet's inventory.</summary>
+internal static class ConnectorCommands
+{
+    /// <summary>Creates <c>connectors</c> and its subcommands.</summary>
+    public static Command Connectors(CommandRunner runner)
+    {
+        var command = new Command("connectors", "Lists the connectors of the inventory; adds and removes connectors of the local provider's fleet.");
+        command.Subcommands.Add(List(runner));
+        command.Subcommands.Add(Add(runner));
+        command.Subcommands.Add(Remove(runner));
+        return command;
+    }
+
+    private static Command List(CommandRunner runner)
+    {
+        var format = GlobalOptions.CreateFormat("--output", "--format");
+        var command = new Command("list", "Lists the connectors of the inventory.") { format };
+        runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, flags: null, async (parse, session, cancellationToken) =>
+        {
+            var connectors = new List<ConnectorListItem>();
+            await foreach (var connector in session.Services.GetRequiredService<IConnectorInventory>().ListAsync(cancellationToken).ConfigureAwait(false))
+            {
+                connectors.Add(new ConnectorListItem(connector.Id, connector.Canary, connector.ResourceId));
+            }
+
+            session.Emit(new ConnectorListResult(connectors), TextOutput.Write);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Add(CommandRunner runner)
+    {
+        var names = Names("The connectors to add: letters, digits, '-', '_' and '.', at most 64 characters.");
+        var format = GlobalOptions.CreateFormat("--output", "--format");
+        var command = new Command("add", "Adds connectors to the local fleet: each gets an app folder with empty settings. Existing ones are left as they are.")
+        {
+            names,
+            format,
+        };
+        runner.SetAction(command, format, CommandNeeds.LocalFleet, requireExistingRoot: false, flags: null, async (parse, session, cancellationToken) =>
+        {
+            var ids = parse.GetRequiredValue(names);
+            foreach (var id in ids)
+            {
+                RequireSafeName(id);
+            }
+
+            var added = await LocalFleetOf(session).AddAsync(ids, cancellationToken).ConfigureAwait(false);
+            if (added.Count > 0)
+            {
+                Log.ConnectorsAdded(session.Logger, string.Join(", ", added));
+            }
+
+            var result = new ConnectorChangeResult(added, [.. ids.Distinct(StringComparer.Ordinal).Except(added, StringComparer.Ordinal)]);
+            session.Emit(result, (w, r) => TextOutput.Write(w, r, "Added", "Already in the fleet"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Remove(CommandRunner runner)
+    {
+        var names = Names("The connectors to remove.");
+        var format = GlobalOptions.CreateFormat("--output", "--format");
+        var command = new Command("remove", "Removes connectors from the local fleet with their app folders, as a customer deleting a connector would. An unknown name exits 4 and removes nothing.")
+        {
+            names,
+            format,
+        };
+        runner.SetAction(command, format, CommandNeeds.LocalFleet, requireExistingRoot: true, flags: null, async (parse, session, cancellationToken) =>
+        {
+            var ids = parse.GetRequiredValue(names).Distinct(StringComparer.Ordinal).ToList();
+            await LocalFleetOf(session).RemoveAsync(ids, cancellationToken).ConfigureAwait(false);
+            Log.ConnectorsRemoved(session.Logger, string.Join(", ", ids));
+            session.Emit(new ConnectorChangeResult(ids, []), (w, r) => TextOutput.Write(w, r, "Removed", "Not removed"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Argument<string[]> Names(string description) => new("name")
+    {
+        Description = description,
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private static LocalFleet LocalFleetOf(CommandSession session) =>
+        session.Services.GetService<LocalFleet>()
+        ?? throw new CliException(ExitCodes.BadInput, "connectors add and remove manage the local provider's fleet; with --provider azure, connectors come from the Cosmos DB or ARM inventory.");
+
+    private static void RequireSafeName(string id)
+    {
+        try
+        {
+            LocalLayout.RequireSafeName(id);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, $"'{id}' is not a valid local connector name: use letters, digits, '-', '_' and '.', at most 64 characters, not starting with '.'. Nothing was added.", ex);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment.Cli;
+
+/// <summary>The process exit codes, a contract for pipelines and runbooks.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Success = 0;
+
+    /// <summary>The operation ran, but some connectors failed or do not run the expected build.</summary>
+    public const int Incomplete = 1;
+
+    /// <summary>Bad input: unknown command or flag, missing argument, unparseable build, invalid zip, invalid settings.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Conflict: the build exists with other bytes, the state changed underneath, another rollout holds the lock, the build is invalidated.</summary>
+    public const int Conflict = 3;
+
+    /// <summary>Not found: build, connector, artifact store or local root.</summary>
+    public const int NotFound = 4;
+
+    /// <summary>Any other error.</summary>
+    public const int Unexpected = 5;
+
+    /// <summary>Cancelled (Ctrl+C, SIGTERM), as shells report SIGINT.</summary>
+    public const int Cancelled = 130;
+
+    /// <summary>Maps an exception to its exit code.</summary>
+    /// <param name="exception">The exception.</param>
+    /// <returns>The exit code.</returns>
+    public static int For(Exception exception) => exception switch
+    {
+        CliException cli => cli.ExitCode,
+        OptionsValidationException or InvalidPackageException => BadInput,
+        ArtifactConflictException or VersionStateConflictException or RolloutLockHeldException or BuildInvalidatedException => Conflict,
+        BuildNotFoundException or ConnectorNotFoundException => NotFound,
+        ArtifactStoreException store => IsMissingStore(store) ? NotFound : Unexpected,
+        OperationCanceledException => Cancelled,
+        _ => Unexpected,
+    };
+
+    /// <summary>Names an exit code for JSON error output.</summary>
+    /// <param name="exitCode">The code.</param>
+    /// <returns>The name.</returns>
+    public static string Name(int exitCode) => exitCode switch
+    {
+        Success => "success",
+        Incomplete => "incomplete",
+        BadInput => "badInput",
+        Conflict => "conflict",
+        NotFound => "notFound",
+        Cancelled => "cancelled",
+        _ => "unexpected",
+    };
+
+    // An artifact store error is "not found" unless the store answered with another failure (access denied, throttled, down).
+    private static bool IsMissingStore(ArtifactStoreException exception) => exception.InnerException switch
+    {
+        null or DirectoryNotFoundException or FileNotFoundException => true,
+        Azure.RequestFailedException failed => failed.Status == 404,
+        _ => false,
+    };
+}
+
+/// <summary>An error the tool itself detects, with the exit code it means.</summary>
+internal sealed class CliException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="exitCode">The exit code.</param>
+    /// <param name="message">What is wrong, naming the flag, setting or file.</param>
+    /// <param name="innerException">The cause.</param>
+    public CliException(int exitCode, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ExitCode = exitCode;
+    }
+
+    /// <summary>Gets the exit code.</summary>
+    public int ExitCode { get; }
+}

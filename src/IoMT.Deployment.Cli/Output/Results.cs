@@ -1,0 +1,181 @@
+namespace IoMT.Deployment.Cli.Output;
+
+// The JSON contract of every command's result. Build numbers are strings; times are ISO 8601; durations in milliseconds.
+
+/// <summary>A failed command, in JSON mode.</summary>
+internal sealed record ErrorResult(ErrorDetail Error);
+
+/// <summary>What failed.</summary>
+internal sealed record ErrorDetail(int ExitCode, string Kind, string Type, string Message);
+
+/// <summary>The result of <c>package</c>.</summary>
+internal sealed record PackageResult(string File, int Files, long Size, string Sha256);
+
+/// <summary>The result of <c>deliver</c>.</summary>
+internal sealed record DeliverResult(string Build, DeliveryOutcome Outcome, string Sha256, long Size, string? SameAsBuild, bool Written);
+
+/// <summary>An invalidated build.</summary>
+internal sealed record InvalidationResult(string Build, string Reason, DateTimeOffset At, string Actor)
+{
+    public static InvalidationResult Of(BuildInvalidation invalidation) =>
+        new(invalidation.Build.ToString(), invalidation.Reason, invalidation.At, invalidation.Actor);
+}
+
+/// <summary>A delivered build in <c>status</c>.</summary>
+internal sealed record BuildResult(string Build, long Size, string? Sha256, DateTimeOffset? LastModified, bool Valid, bool Current, bool InFlight, InvalidationResult? Invalidation);
+
+/// <summary>The connectors that report one <c>PROJECT_VERSION</c>.</summary>
+internal sealed record VersionGroup(string? Version, int Count, IReadOnlyList<string> Connectors);
+
+/// <summary>A connector whose <c>PROJECT_VERSION</c> is not the current build.</summary>
+internal sealed record StragglerResult(string Connector, string? ProjectVersion, string? Error);
+
+/// <summary>The fleet by version in <c>status</c>.</summary>
+internal sealed record FleetResult(string? Expected, int Total, int OnCurrent, IReadOnlyList<VersionGroup> ByVersion, IReadOnlyList<StragglerResult> Stragglers, IReadOnlyList<string> Deleted)
+{
+    public static FleetResult Of(FleetVerification fleet)
+    {
+        var live = fleet.Connectors.Where(c => c.Outcome != VerificationOutcome.Deleted).ToList();
+        var groups = live
+            .GroupBy(c => c.ProjectVersion, StringComparer.Ordinal)
+            .Select(g => new VersionGroup(g.Key, g.Count(), [.. g.Select(c => c.Connector.Id).Order(StringComparer.Ordinal)]))
+            .OrderByDescending(g => g.Count)
+            .ThenBy(g => g.Version, StringComparer.Ordinal)
+            .ToList();
+        return new FleetResult(
+            fleet.Expected?.ToString(),
+            live.Count,
+            fleet.Expected is null ? 0 : live.Count(c => c.Outcome == VerificationOutcome.Verified),
+            groups,
+            [.. live.Where(c => c.Outcome == VerificationOutcome.Mismatch).Select(c => new StragglerResult(c.Connector.Id, c.ProjectVersion, c.Error))],
+            [.. fleet.Connectors.Where(c => c.Outcome == VerificationOutcome.Deleted).Select(c => c.Connector.Id)]);
+    }
+}
+
+/// <summary>A past rollout in <c>status</c>.</summary>
+internal sealed record HistoryResult(string Id, RolloutKind Kind, string? From, string To, DateTimeOffset StartedAt, DateTimeOffset CompletedAt, bool Succeeded, IReadOnlyDictionary<string, int> Counts)
+{
+    public static HistoryResult Of(RolloutHistoryEntry entry) =>
+        new(entry.Id, entry.Kind, entry.From?.ToString(), entry.To.ToString(), entry.StartedAt, entry.CompletedAt, entry.Succeeded, entry.Counts);
+}
+
+/// <summary>The result of <c>status</c>.</summary>
+internal sealed record StatusResult(
+    string Provider,
+    string Location,
+    string? Current,
+    string? InFlight,
+    string? Candidate,
+    IReadOnlyList<InvalidationResult> Invalidated,
+    IReadOnlyList<BuildResult> Builds,
+    FleetResult? Fleet,
+    IReadOnlyList<HistoryResult> History)
+{
+    public static StatusResult Of(DeploymentStatus status, string provider, string location)
+    {
+        var state = status.State;
+        return new StatusResult(
+            provider,
+            location,
+            state.Current?.ToString(),
+            state.InFlight?.ToString(),
+            status.Candidate?.ToString(),
+            [.. state.Invalidated.OrderBy(i => i.Build).Select(InvalidationResult.Of)],
+            [.. status.Builds.Select(b => new BuildResult(
+                b.Artifact.Build.ToString(),
+                b.Artifact.Size,
+                b.Artifact.Sha256,
+                b.Artifact.LastModified,
+                b.Invalidation is null,
+                state.Current == b.Artifact.Build,
+                state.InFlight == b.Artifact.Build,
+                b.Invalidation is null ? null : InvalidationResult.Of(b.Invalidation)))],
+            status.Fleet is null ? null : FleetResult.Of(status.Fleet),
+            [.. status.History.Select(HistoryResult.Of)]);
+    }
+}
+
+/// <summary>One connector in a rollout's result.</summary>
+internal sealed record ConnectorRolloutResult(string Connector, ConnectorOutcome Outcome, string? PreviousVersion, VerificationOutcome? Verification, string? VerifiedVersion, long DurationMs, string? Error);
+
+/// <summary>The result of <c>update</c> and <c>rollback</c>.</summary>
+internal sealed record RolloutResult(
+    string RolloutId,
+    RolloutKind Kind,
+    string? From,
+    string Target,
+    bool Succeeded,
+    DateTimeOffset StartedAt,
+    DateTimeOffset CompletedAt,
+    long DurationMs,
+    IReadOnlyDictionary<string, int> Totals,
+    int Mismatched,
+    IReadOnlyList<ConnectorRolloutResult> Connectors)
+{
+    public static RolloutResult Of(RolloutReport report) => new(
+        report.RolloutId,
+        report.Kind,
+        report.From?.ToString(),
+        report.Target.ToString(),
+        report.Succeeded,
+        report.StartedAt,
+        report.CompletedAt,
+        (long)report.Duration.TotalMilliseconds,
+        report.Totals(),
+        report.Mismatched,
+        [.. report.Connectors
+            .OrderBy(c => c.Connector.Id, StringComparer.Ordinal)
+            .Select(c => new ConnectorRolloutResult(
+                c.Connector.Id,
+                c.Outcome,
+                c.PreviousVersion,
+                c.Verification,
+                c.VerifiedVersion,
+                (long)c.Duration.TotalMilliseconds,
+                c.ErrorMessage ?? (c.Verification == VerificationOutcome.Mismatch ? $"PROJECT_VERSION is '{c.VerifiedVersion ?? "(not set)"}' after the rollout" : null)))]);
+}
+
+/// <summary>One connector in a dry-run plan.</summary>
+internal sealed record PlannedConnectorResult(string Connector, string? CurrentVersion, string? Reason);
+
+/// <summary>The result of <c>update --dry-run</c>.</summary>
+internal sealed record PlanResult(bool DryRun, RolloutKind Kind, string? Current, string Target, IReadOnlyList<PlannedConnectorResult> ToUpdate, IReadOnlyList<PlannedConnectorResult> Skipped)
+{
+    public static PlanResult Of(RolloutPlan plan) => new(
+        true,
+        plan.Kind,
+        plan.Current?.ToString(),
+        plan.Target.ToString(),
+        [.. plan.Connectors.Where(c => c.Action == PlannedAction.Deploy).Select(c => new PlannedConnectorResult(c.Connector.Id, c.CurrentVersion, null))],
+        [.. plan.Connectors.Where(c => c.Action != PlannedAction.Deploy).Select(c => new PlannedConnectorResult(
+            c.Connector.Id,
+            c.CurrentVersion,
+            c.Action == PlannedAction.SkipDeleted ? "deleted" : "already on the target"))]);
+}
+
+/// <summary>One connector in <c>verify</c>.</summary>
+internal sealed record VerifiedConnectorResult(string Connector, VerificationOutcome Outcome, string? ProjectVersion, string? Error);
+
+/// <summary>The result of <c>verify</c>.</summary>
+internal sealed record VerifyResult(string? Expected, bool AllVerified, int Verified, int Mismatched, int Deleted, IReadOnlyList<VerifiedConnectorResult> Connectors)
+{
+    public static VerifyResult Of(FleetVerification fleet) => new(
+        fleet.Expected?.ToString(),
+        fleet.AllVerified,
+        fleet.Connectors.Count(c => c.Outcome == VerificationOutcome.Verified),
+        fleet.Connectors.Count(c => c.Outcome == VerificationOutcome.Mismatch),
+        fleet.Connectors.Count(c => c.Outcome == VerificationOutcome.Deleted),
+        [.. fleet.Connectors.Select(c => new VerifiedConnectorResult(c.Connector.Id, c.Outcome, c.ProjectVersion, c.Error))]);
+}
+
+/// <summary>The result of <c>invalidate</c> and <c>reinstate</c>.</summary>
+internal sealed record BuildStateChangeResult(string Build, bool Invalidated, bool Changed, string Actor, string? Reason);
+
+/// <summary>A connector in <c>connectors list</c>.</summary>
+internal sealed record ConnectorListItem(string Id, bool Canary, string? ResourceId);
+
+/// <summary>The result of <c>connectors list</c>.</summary>
+internal sealed record ConnectorListResult(IReadOnlyList<ConnectorListItem> Connectors);
+
+/// <summary>The result of <c>connectors add</c> and <c>connectors remove</c>.</summary>
+internal sealed record ConnectorChangeResult(IReadOnlyList<string> Changed, IReadOnlyList<string> Unchanged);
