@@ -11,8 +11,10 @@ namespace IoMT.Deployment.Kudu;
 /// <c>PUT …/config/appsettings</c> (which replaces every setting), serialized per app and skipped when the value is already equal.
 /// </summary>
 /// <remarks>
-/// Non-404 ARM failures of <see cref="SetProjectVersionAsync"/> surface as <see cref="DeploymentFailedException"/>; those of
-/// <see cref="GetProjectVersionAsync"/> as <see cref="Azure.RequestFailedException"/> (a 429 that outlasts the retries included).
+/// A 404 is <see cref="ConnectorNotFoundException"/> everywhere. Other ARM failures of <see cref="DeployAsync"/> and
+/// <see cref="SetProjectVersionAsync"/> surface as <see cref="DeploymentFailedException"/> (the Azure.Core exception inside);
+/// those of <see cref="GetProjectVersionAsync"/> as Azure.Core throws them: <see cref="Azure.RequestFailedException"/> for an
+/// error status (a 429 that outlasts the retries included), <see cref="AggregateException"/> when every retry failed in transport.
 /// </remarks>
 public abstract class AppServiceConnectorDeployer : IConnectorDeployer
 {

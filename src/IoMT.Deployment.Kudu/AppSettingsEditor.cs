@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 
@@ -58,20 +57,15 @@ internal sealed class AppSettingsEditor(AppServiceArmClient arm, SiteGates gates
                 Log.SettingsWritten(logger, connector.Id, build, changes.Count);
                 return true;
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
             {
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"Writing the app settings of connector '{connector.Id}' for build {build} failed: ARM answered {DescribeStatus(ex)}.",
+                    $"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}.",
                     ex);
             }
         }
     }
-
-    internal static string DescribeStatus(RequestFailedException ex) =>
-        ex.Status == 0
-            ? "no response (" + ex.GetType().Name + ")"
-            : ex.ErrorCode is null ? ex.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{ex.Status} ({ex.ErrorCode})";
 }
 
 /// <summary>Reads the Function app's resource id from a connector.</summary>

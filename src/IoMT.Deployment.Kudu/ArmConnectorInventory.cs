@@ -17,7 +17,8 @@ namespace IoMT.Deployment.Kudu;
 /// A connector's id is the site name by default (site names are unique across Azure: they are host names), or the
 /// full resource id (<see cref="ArmConnectorInventoryOptions.ConnectorId"/>); <see cref="ConnectorTarget.ResourceId"/>
 /// is always the site's resource id and <see cref="ConnectorTarget.Tags"/> its tags.
-/// Listing failures surface as <see cref="Azure.RequestFailedException"/>.
+/// Listing failures surface as Azure.Core throws them: <see cref="Azure.RequestFailedException"/> for an error status,
+/// <see cref="AggregateException"/> when every retry failed in transport.
 /// </remarks>
 public sealed class ArmConnectorInventory : IConnectorInventory
 {

@@ -66,13 +66,16 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                 _scmBases.TryRemove(siteId.ToString(), out _);
                 throw;
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
             {
                 // A transport failure may mean the cached scm host is stale: read it again next time.
                 _scmBases.TryRemove(siteId.ToString(), out _);
+                var timeouts = ServiceFailures.IsTimeout(ex)
+                    ? $" UploadTimeout is {_options.UploadTimeout} per upload try, NetworkTimeout {_options.NetworkTimeout} per other request."
+                    : string.Empty;
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"Deploying build {package.Build} to connector '{connector.Id}' failed: {AppSettingsEditor.DescribeStatus(ex)}.",
+                    $"Deploying build {package.Build} to connector '{connector.Id}' failed: {ServiceFailures.Describe(ex)}.{timeouts}",
                     ex);
             }
         }

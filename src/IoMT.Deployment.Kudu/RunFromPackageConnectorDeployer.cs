@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -68,11 +67,11 @@ public sealed class RunFromPackageConnectorDeployer : AppServiceConnectorDeploye
         {
             await Settings.Arm.SyncFunctionTriggersAsync(SiteIds.Parse(connector), connector.Id, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
         {
             throw new DeploymentFailedException(
                 connector.Id,
-                $"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: ARM answered {AppSettingsEditor.DescribeStatus(ex)}.",
+                $"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}.",
                 ex);
         }
 

@@ -274,6 +274,20 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     }
 
     [Fact]
+    public async Task An_upload_that_outlives_UploadTimeout_is_a_failed_deployment_not_a_cancellation()
+    {
+        var app = NewApp();
+        var deployer = KuduDeployer(Host, o => (o.UploadTimeout, o.MaxRetries) = (TimeSpan.FromMilliseconds(100), 1));
+        await deployer.GetProjectVersionAsync(Target(app));
+        app.Faults.Latency = TimeSpan.FromSeconds(2);
+
+        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(app), Package("10")));
+
+        Assert.Contains("UploadTimeout", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, app.ZipDeployCount);
+    }
+
+    [Fact]
     public async Task Server_errors_and_non_json_answers_while_the_scm_site_restarts_are_polled_through()
     {
         var app = NewApp();

@@ -1,0 +1,35 @@
+using System.Globalization;
+using Azure;
+
+namespace IoMT.Deployment.Kudu;
+
+/// <summary>
+/// The ways an Azure.Core call fails without an answer we can use: an error status (<see cref="RequestFailedException"/>),
+/// retries exhausted by transport errors (<see cref="AggregateException"/>), or a network timeout (an
+/// <see cref="OperationCanceledException"/> the caller did not ask for).
+/// </summary>
+internal static class ServiceFailures
+{
+    public static bool IsServiceFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is RequestFailedException or AggregateException
+        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    public static bool IsTimeout(Exception ex) => ex switch
+    {
+        OperationCanceledException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsTimeout),
+        _ => false,
+    };
+
+    /// <summary>A short description that names the status or the failure, never a header or a token.</summary>
+    public static string Describe(Exception ex) => ex switch
+    {
+        RequestFailedException { Status: 0 } failed => "no response (" + (failed.InnerException?.GetType().Name ?? nameof(RequestFailedException)) + ")",
+        RequestFailedException failed when failed.ErrorCode is not null => $"{failed.Status.ToString(CultureInfo.InvariantCulture)} ({failed.ErrorCode})",
+        RequestFailedException failed => failed.Status.ToString(CultureInfo.InvariantCulture),
+        AggregateException aggregate when aggregate.InnerExceptions.Count > 0 =>
+            $"no usable answer after {aggregate.InnerExceptions.Count.ToString(CultureInfo.InvariantCulture)} tries, the last: {Describe(aggregate.InnerExceptions[^1])}",
+        OperationCanceledException => "a network timeout",
+        _ => ex.GetType().Name,
+    };
+}
