@@ -1,6 +1,7 @@
 using Azure;
 using IoMT.Deployment.Loopback;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using static IoMT.Deployment.Kudu.Tests.TestWorld;
 
 namespace IoMT.Deployment.Kudu.Tests;
@@ -285,6 +286,32 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
 
         Assert.Contains("UploadTimeout", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, app.ZipDeployCount);
+    }
+
+    [Fact]
+    public async Task The_default_poll_interval_and_deadline_run_on_the_injected_clock()
+    {
+        var app = NewApp();
+        app.Faults.DeploymentDuration = TimeSpan.FromMinutes(5);
+        var time = new FakeTimeProvider();
+        var options = new KuduDeployerOptions();
+        Configure(options, Host);
+        (options.PollInterval, options.DeploymentTimeout) = (TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(15));
+        var deployer = new KuduConnectorDeployer(Microsoft.Extensions.Options.Options.Create(options), Host.Credential, time);
+
+        var deploy = deployer.DeployAsync(Target(app), Package("15"));
+        while (!deploy.IsCompleted)
+        {
+            // Each minute of fake time releases the pending poll delay; no real minute passes.
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(5);
+        }
+
+        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deploy);
+        Assert.Contains("DeploymentTimeout", ex.Message, StringComparison.Ordinal);
+        var polls = Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name);
+        Assert.InRange(polls, 1, 15);
+        Assert.True(app.IsDeploying, "the host's deployment still runs: the deadline came from the fake clock");
     }
 
     [Fact]
