@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace IoMT.Deployment.Cli.Commands;
 
@@ -68,7 +69,8 @@ internal sealed class GlobalOptions
         };
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is { } n && n is < 1 or > 1024)
+            // Runs after conversion errors are recorded; reading the value of an unconvertible token would throw.
+            if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is < 1 or > 1024)
             {
                 result.AddError($"--max-parallel must be between 1 and 1024; {n} is not.");
             }

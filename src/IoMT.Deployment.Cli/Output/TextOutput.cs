@@ -139,7 +139,7 @@ internal static class TextOutput
         {
             RolloutKind.Straggler => $"No code update: build {r.Target} is current; stragglers brought to it",
             RolloutKind.Rollback => $"Rollback from build {r.From ?? "none"} to build {r.Target}",
-            _ => $"Update from build {r.From ?? "none"} to build {r.Target}",
+            _ => $"Update to build {r.Target} (from {r.From ?? "none"})",
         };
         Line(w, $"{what.ToString(Invariant)} (rollout {r.RolloutId}): {(r.Succeeded ? "succeeded" : "INCOMPLETE")} in {r.DurationMs / 1000.0:0.0} s.");
         Line(w, $"  {Count(r, ConnectorOutcome.Updated)} updated, {Count(r, ConnectorOutcome.AlreadyCurrent)} already current, {Count(r, ConnectorOutcome.Deleted)} deleted, {Count(r, ConnectorOutcome.Failed)} failed, {r.Mismatched} not verified.");

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment.Cli.Tests;
+
+/// <summary>The exception-to-exit-code table.</summary>
+public sealed class ExitCodesTests
+{
+    public static TheoryData<Exception, int> Cases => new()
+    {
+        { new CliException(4, "root missing"), 4 },
+        { new OptionsValidationException("x", typeof(object), ["bad"]), 2 },
+        { new InvalidPackageException(null, "not a zip"), 2 },
+        { new ArtifactConflictException(BuildNumber.Parse("1"), "a", "b"), 3 },
+        { new VersionStateConflictException("changed"), 3 },
+        { new RolloutLockHeldException("held"), 3 },
+        { new BuildInvalidatedException(BuildNumber.Parse("1"), "invalidated"), 3 },
+        { new BuildNotFoundException(null, "none"), 4 },
+        { new ConnectorNotFoundException("c1"), 4 },
+        { new ArtifactStoreException("container missing"), 4 },
+        { new ArtifactStoreException("container missing", new Azure.RequestFailedException(404, "not found")), 4 },
+        { new ArtifactStoreException("forbidden", new Azure.RequestFailedException(403, "forbidden")), 5 },
+        { new ArtifactStoreException("disk", new IOException("io")), 5 },
+        { new VersionStoreException("corrupt"), 5 },
+        { new DeploymentFailedException("c1", "failed"), 5 },
+        { new InvalidOperationException("bug"), 5 },
+        { new OperationCanceledException(), 130 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Exceptions_map_to_their_exit_codes(Exception exception, int expected) =>
+        Assert.Equal(expected, ExitCodes.For(exception));
+}

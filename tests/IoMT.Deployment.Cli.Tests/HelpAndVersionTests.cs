@@ -1,0 +1,32 @@
+namespace IoMT.Deployment.Cli.Tests;
+
+/// <summary><c>--version</c> and <c>--help</c> of the real tool.</summary>
+public sealed class HelpAndVersionTests : IDisposable
+{
+    private readonly Workspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    [Fact]
+    public void Version_prints_the_assembly_version()
+    {
+        var run = _ws.RunBare(null, "--version").Exits(0);
+        var expected = typeof(IoMT.Deployment.Cli.CliApplication).Assembly.GetName().Version!.ToString(3);
+        Assert.StartsWith(expected, run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_lists_every_command_and_the_exit_codes()
+    {
+        var run = _ws.RunBare(null, "--help").Exits(0);
+        foreach (var command in new[] { "package", "deliver", "status", "update", "rollback", "invalidate", "reinstate", "verify", "connectors" })
+        {
+            Assert.Contains("  " + command, run.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Usage:\n  iomt-deploy [command] [options]", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("Exit codes: 0 success; 1 ", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("IOMT_DEPLOY__", run.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_ws.Folder, ".iomt")));
+    }
+}
