@@ -2,7 +2,15 @@ using IoMT.Deployment.Benchmarks.Harness;
 using IoMT.Deployment.Benchmarks.Micro;
 using IoMT.Deployment.Benchmarks.Targets;
 
+using IoMT.Deployment.Benchmarks.Fakes;
+
 // dotnet run -c Release --project benchmarks/IoMT.Deployment.Benchmarks -- [targets|micro|all] [--quick] [--only 1,2,...] [--markdown FILE] [BenchmarkDotNet args…]
+if (args is ["serve-appservice", var appCount])
+{
+    // The child process of target 4: the loopback App Service host, out of the measured process.
+    return await AppServiceHostProcess.ServeAsync(int.Parse(appCount, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 var mode = "all";
 var quick = false;
 string? markdown = null;
