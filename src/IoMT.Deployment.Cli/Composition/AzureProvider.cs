@@ -1,18 +1,268 @@
+using Azure.Core;
+using Azure.Identity;
+using IoMT.Deployment.Blobs;
+using IoMT.Deployment.Cosmos;
+using IoMT.Deployment.Kudu;
+using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IoMT.Deployment.Cli.Composition;
 
-/// <summary>Composes the Azure adapters (Blob Storage, Cosmos DB, App Service) from the <c>Azure</c> configuration section.</summary>
+/// <summary>
+/// Composes the Azure adapters from the <c>Azure</c> configuration section: Blob Storage (artifacts and the rollout lock),
+/// Cosmos DB (version state and, by default, the connector inventory) and App Service (Kudu zip deploy, or Run From
+/// Package; optionally the ARM inventory). One <see cref="DefaultAzureCredential"/> and one <see cref="CosmosClient"/> are
+/// built for the run and shared.
+/// </summary>
+/// <remarks>
+/// Keys (environment: <c>IOMT_DEPLOY__AZURE__BLOBS__SERVICEURI</c> and so on):
+/// <c>Azure:TenantId</c>, <c>Azure:ManagedIdentityClientId</c> (credential);
+/// <c>Azure:Blobs:ServiceUri</c> or <c>Azure:Blobs:ConnectionString</c>, <c>Azure:Blobs:ContainerName</c> and the other
+/// <see cref="BlobArtifactOptions"/>; <c>Azure:Blobs:Lock:*</c> (<see cref="BlobRolloutLockOptions"/>);
+/// <c>Azure:Cosmos:AccountEndpoint</c>, <c>Azure:Cosmos:AccountKey</c> (emulators), <c>Azure:Cosmos:DatabaseName</c>,
+/// <c>Azure:Cosmos:ConnectionMode</c> (Direct or Gateway), <c>Azure:Cosmos:VersionStore:*</c>
+/// (<see cref="CosmosVersionStoreOptions"/>), <c>Azure:Cosmos:Connectors:*</c> (<see cref="CosmosConnectorInventoryOptions"/>);
+/// <c>Azure:Deployer</c> (<c>kudu</c> or <c>runfrompackage</c>), <c>Azure:Inventory</c> (<c>cosmos</c> or <c>arm</c>),
+/// <c>Azure:Arm:*</c> (<see cref="KuduDeployerOptions"/>, <see cref="RunFromPackageDeployerOptions"/>,
+/// <see cref="ArmConnectorInventoryOptions"/>: ArmEndpoint, SubscriptionId, ResourceGroup, …).
+/// </remarks>
 internal static class AzureProvider
 {
+    private const string Blobs = "Azure:Blobs";
+    private const string Cosmos = "Azure:Cosmos";
+    private const string Arm = "Azure:Arm";
+
     /// <summary>Adds the adapters a command needs.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
     /// <param name="configuration">The configuration.</param>
     /// <param name="needs">What the command needs.</param>
+    /// <exception cref="CliException">A setting is missing or invalid (exit code 2); the message names every one.</exception>
     public static void Add(IIoMTDeploymentBuilder builder, IConfiguration configuration, CommandNeeds needs)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        throw new CliException(ExitCodes.BadInput, "The azure provider is not wired yet.");
+        if (needs == CommandNeeds.LocalFleet)
+        {
+            throw new CliException(ExitCodes.BadInput, "connectors add and remove manage the local provider's fleet; with --provider azure, connectors come from the Cosmos DB or ARM inventory (Azure:Inventory).");
+        }
+
+        var settings = AzureSettings.Read(configuration, needs);
+        var services = builder.Services;
+        var credential = new Lazy<TokenCredential>(() => new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            TenantId = settings.TenantId,
+            ManagedIdentityClientId = settings.ManagedIdentityClientId,
+        }));
+        services.AddSingleton(_ => credential.Value);
+
+        void BindBlobs(BlobArtifactOptions o) => configuration.GetSection(Blobs).Bind(o);
+        if (needs == CommandNeeds.Publisher)
+        {
+            // The delivery step gets the write side only, as the pipeline's identity would.
+            Composed(() =>
+            {
+                if (settings.BlobConnectionString is { } cs)
+                {
+                    builder.AddBlobArtifactPublisher(cs, configure: BindBlobs);
+                }
+                else
+                {
+                    builder.AddBlobArtifactPublisher(settings.BlobServiceUri!, credential.Value, configure: BindBlobs);
+                }
+            });
+            return;
+        }
+
+        void BindLock(BlobRolloutLockOptions o) => configuration.GetSection(Blobs + ":Lock").Bind(o);
+        Composed(() =>
+        {
+            if (settings.BlobConnectionString is { } cs)
+            {
+                builder.AddBlobArtifacts(cs, configure: BindBlobs).AddBlobRolloutLock(cs, configure: BindLock);
+            }
+            else
+            {
+                builder.AddBlobArtifacts(settings.BlobServiceUri!, credential.Value, configure: BindBlobs)
+                    .AddBlobRolloutLock(settings.BlobServiceUri!, credential.Value, configure: BindLock);
+            }
+        });
+
+        // One Cosmos client for the version store and the inventory: the adapters take the registered one when AccountEndpoint is not set.
+        services.AddSingleton(_ => CreateCosmosClient(settings, credential));
+        builder.AddCosmosVersionStore(o =>
+        {
+            configuration.GetSection(Cosmos + ":VersionStore").Bind(o);
+            o.DatabaseName = settings.CosmosDatabase;
+        });
+
+        if (settings.Inventory == AzureSettings.ArmInventory)
+        {
+            builder.AddArmConnectorInventory(o => configuration.GetSection(Arm).Bind(o));
+        }
+        else
+        {
+            builder.AddCosmosConnectorInventory(o =>
+            {
+                configuration.GetSection(Cosmos + ":Connectors").Bind(o);
+                o.DatabaseName = settings.CosmosDatabase;
+            });
+        }
+
+        if (settings.Deployer == AzureSettings.RunFromPackageDeployer)
+        {
+            builder.AddRunFromPackageDeployer(o => configuration.GetSection(Arm).Bind(o));
+        }
+        else
+        {
+            builder.AddKuduDeployer(o => configuration.GetSection(Arm).Bind(o));
+        }
     }
+
+    private static CosmosClient CreateCosmosClient(AzureSettings settings, Lazy<TokenCredential> credential)
+    {
+        // Cross-partition queries (the inventory's listing) need the managed query plan on Linux.
+        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("AZURE_COSMOS_USE_QUERY_PLAN_INTEROP_LINUX") is null)
+        {
+            Environment.SetEnvironmentVariable("AZURE_COSMOS_USE_QUERY_PLAN_INTEROP_LINUX", "true");
+        }
+
+        var options = new CosmosClientOptions { ApplicationName = "iomt-deploy", ConnectionMode = settings.CosmosConnectionMode };
+        var endpoint = settings.CosmosEndpoint!.AbsoluteUri;
+        return settings.CosmosAccountKey is { } key
+            ? new CosmosClient(endpoint, key, options)
+            : new CosmosClient(endpoint, credential.Value, options);
+    }
+
+    // The blob adapter builds its client here, at composition, and refuses a malformed connection string without echoing it.
+    private static void Composed(Action compose)
+    {
+        try
+        {
+            compose();
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "connectionString")
+        {
+            throw new CliException(ExitCodes.BadInput, $"{Blobs}:ConnectionString is not a valid storage connection string (AccountName/AccountKey or BlobEndpoint expected).", ex);
+        }
+    }
+}
+
+/// <summary>The Azure provider's own settings, checked before anything is composed so that one message names every missing one.</summary>
+internal sealed class AzureSettings
+{
+    public const string CosmosInventory = "cosmos";
+    public const string ArmInventory = "arm";
+    public const string KuduDeployer = "kudu";
+    public const string RunFromPackageDeployer = "runfrompackage";
+
+    public string? TenantId { get; private init; }
+
+    public string? ManagedIdentityClientId { get; private init; }
+
+    public Uri? BlobServiceUri { get; private init; }
+
+    public string? BlobConnectionString { get; private init; }
+
+    public Uri? CosmosEndpoint { get; private init; }
+
+    public string? CosmosAccountKey { get; private init; }
+
+    public string? CosmosDatabase { get; private init; }
+
+    public ConnectionMode CosmosConnectionMode { get; private init; } = ConnectionMode.Direct;
+
+    public string Inventory { get; private init; } = CosmosInventory;
+
+    public string Deployer { get; private init; } = KuduDeployer;
+
+    /// <summary>Reads and checks the settings a command needs.</summary>
+    public static AzureSettings Read(IConfiguration configuration, CommandNeeds needs)
+    {
+        var problems = new List<string>();
+        string? Value(string key) => configuration[key] is { Length: > 0 } value ? value.Trim() : null;
+        Uri? AbsoluteUri(string key, string example)
+        {
+            if (Value(key) is not { } text)
+            {
+                return null;
+            }
+
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+            {
+                return uri;
+            }
+
+            problems.Add($"{key} ({Env(key)}) must be an absolute URI such as {example}; got '{text}'.");
+            return null;
+        }
+
+        var settings = new AzureSettings
+        {
+            TenantId = Value("Azure:TenantId"),
+            ManagedIdentityClientId = Value("Azure:ManagedIdentityClientId"),
+            BlobServiceUri = AbsoluteUri("Azure:Blobs:ServiceUri", "https://account.blob.core.windows.net"),
+            BlobConnectionString = Value("Azure:Blobs:ConnectionString"),
+            CosmosEndpoint = AbsoluteUri("Azure:Cosmos:AccountEndpoint", "https://account.documents.azure.com:443/"),
+            CosmosAccountKey = Value("Azure:Cosmos:AccountKey"),
+            CosmosDatabase = Value("Azure:Cosmos:DatabaseName"),
+            CosmosConnectionMode = Choice(configuration, "Azure:Cosmos:ConnectionMode", problems, ("direct", ConnectionMode.Direct), ("gateway", ConnectionMode.Gateway)),
+            Inventory = Choice(configuration, "Azure:Inventory", problems, (CosmosInventory, CosmosInventory), (ArmInventory, ArmInventory)),
+            Deployer = Choice(configuration, "Azure:Deployer", problems, (KuduDeployer, KuduDeployer), (RunFromPackageDeployer, RunFromPackageDeployer)),
+        };
+
+        if (Value("Azure:Blobs:ServiceUri") is not null && settings.BlobConnectionString is not null)
+        {
+            problems.Add($"Azure:Blobs:ServiceUri and Azure:Blobs:ConnectionString are both set: set one (the connection string is for emulators and local runs).");
+        }
+
+        if (settings.BlobServiceUri is null && settings.BlobConnectionString is null && Value("Azure:Blobs:ServiceUri") is null)
+        {
+            problems.Add($"Azure:Blobs:ServiceUri ({Env("Azure:Blobs:ServiceUri")}) is required: the blob endpoint of the artifact storage account, such as https://account.blob.core.windows.net (or Azure:Blobs:ConnectionString for an emulator).");
+        }
+
+        if (needs == CommandNeeds.Engine)
+        {
+            if (settings.CosmosEndpoint is null && Value("Azure:Cosmos:AccountEndpoint") is null)
+            {
+                problems.Add($"Azure:Cosmos:AccountEndpoint ({Env("Azure:Cosmos:AccountEndpoint")}) is required: the Cosmos DB account that holds the version state.");
+            }
+
+            if (settings.CosmosDatabase is null)
+            {
+                problems.Add($"Azure:Cosmos:DatabaseName ({Env("Azure:Cosmos:DatabaseName")}) is required: the global database that holds the version state and the connectors.");
+            }
+
+            if (settings.Inventory == ArmInventory && Value("Azure:Arm:SubscriptionId") is null)
+            {
+                problems.Add($"Azure:Arm:SubscriptionId ({Env("Azure:Arm:SubscriptionId")}) is required with Azure:Inventory=arm: the subscription whose Function apps are the connectors.");
+            }
+        }
+
+        return problems.Count == 0
+            ? settings
+            : throw new CliException(ExitCodes.BadInput, "The azure provider is not fully configured:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  " + p)));
+    }
+
+    private static T Choice<T>(IConfiguration configuration, string key, List<string> problems, params (string Name, T Value)[] choices)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return choices[0].Value;
+        }
+
+        foreach (var (name, value) in choices)
+        {
+            if (string.Equals(name, text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        problems.Add($"{key} ({Env(key)}) must be {string.Join(" or ", choices.Select(c => c.Name))}; got '{text}'.");
+        return choices[0].Value;
+    }
+
+    private static string Env(string key) => CliSettings.EnvironmentPrefix + key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
 }

@@ -1,4 +1,7 @@
+using IoMT.Deployment.Blobs;
 using IoMT.Deployment.Cli.Logging;
+using IoMT.Deployment.Cosmos;
+using IoMT.Deployment.Kudu;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -95,22 +98,56 @@ internal static class CliServices
         }
     }
 
-    /// <summary>Describes invalid settings, naming each with the key the tool reads (<c>Local:MaxEntries</c>, not the engine's section).</summary>
+    /// <summary>Describes invalid settings, naming each with the key the tool reads (<c>Local:MaxEntries</c>, <c>Azure:Arm:MaxRetries</c>).</summary>
     /// <param name="exception">The validation failure.</param>
     /// <returns>The message.</returns>
     public static string InvalidSettingsMessage(Exception exception)
     {
         var failures = exception switch
         {
-            OptionsValidationException validation => validation.Failures,
-            AggregateException aggregate => aggregate.InnerExceptions.SelectMany(e => e is OptionsValidationException v ? v.Failures : [e.Message]),
+            OptionsValidationException validation => Describe(validation),
+            AggregateException aggregate => aggregate.InnerExceptions.SelectMany(e => e is OptionsValidationException v ? Describe(v) : [e.Message]),
             _ => [exception.Message],
         };
 
-        var lines = failures.Select(f => "Invalid setting: " + Unwrap(f).Replace("IoMTDeployment:", string.Empty, StringComparison.Ordinal));
-        return string.Join(Environment.NewLine, lines)
+        return string.Join(Environment.NewLine, failures.Select(f => "Invalid setting: " + f))
             + Environment.NewLine
-            + "Settings come from flags, then IOMT_DEPLOY__{SECTION}__{KEY} environment variables, then the --config file.";
+            + "Settings come from flags, then IOMT_DEPLOY__{SECTION}__{KEY} environment variables (e.g. IOMT_DEPLOY__LOCAL__MAXENTRIES), then the --config file.";
+    }
+
+    // The options classes name their settings by their own convention sections; the tool reads them from its own.
+    private static readonly (Type Options, string ConventionSection, string CliSection)[] Sections =
+    [
+        (typeof(RolloutOptions), RolloutOptions.SectionName, "Rollout"),
+        (typeof(LocalProviderOptions), LocalProviderOptions.SectionName, "Local"),
+        (typeof(BlobArtifactOptions), BlobArtifactOptions.SectionName, "Azure:Blobs"),
+        (typeof(BlobRolloutLockOptions), BlobRolloutLockOptions.SectionName, "Azure:Blobs:Lock"),
+        (typeof(CosmosVersionStoreOptions), "Cosmos DB", "Azure:Cosmos:VersionStore"),
+        (typeof(CosmosConnectorInventoryOptions), "Cosmos DB", "Azure:Cosmos:Connectors"),
+        (typeof(KuduDeployerOptions), "-", "Azure:Arm"),
+        (typeof(RunFromPackageDeployerOptions), "-", "Azure:Arm"),
+        (typeof(ArmConnectorInventoryOptions), "-", "Azure:Arm"),
+    ];
+
+    private static IEnumerable<string> Describe(OptionsValidationException validation)
+    {
+        var section = Sections.FirstOrDefault(s => s.Options == validation.OptionsType);
+        foreach (var failure in validation.Failures)
+        {
+            var message = Unwrap(failure);
+            if (section.Options is null)
+            {
+                yield return message;
+            }
+            else if (message.Contains(section.ConventionSection + ":", StringComparison.Ordinal))
+            {
+                yield return message.Replace(section.ConventionSection + ":", section.CliSection + ":", StringComparison.Ordinal);
+            }
+            else
+            {
+                yield return $"{section.CliSection}: {message}";
+            }
+        }
     }
 
     // DataAnnotations failures read "DataAnnotation validation failed for 'T' members: 'P' with the error: 'message'."; the message names the setting.
