@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
 namespace IoMT.Deployment.Cli.Tests;
 
 /// <summary>How flags, <c>IOMT_DEPLOY__</c> variables and the <c>--config</c> file combine.</summary>
@@ -69,5 +72,23 @@ public sealed class CliSettingsTests : IDisposable
         var ex = Assert.Throws<CliException>(() => CliSettings.BuildConfiguration(Path.Combine(_folder, "nope.json"), Env(), new Dictionary<string, string?>()));
         Assert.Equal(ExitCodes.BadInput, ex.ExitCode);
         Assert.Contains("nope.json' (--config) does not exist", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Composition_gives_the_engine_MaxParallel_the_actor_and_the_local_sections()
+    {
+        var environment = Env(("IOMT_DEPLOY__MAXPARALLEL", "3"), ("IOMT_DEPLOY__ACTOR", "pipeline"), ("IOMT_DEPLOY__LOCAL__HISTORYLIMIT", "7"), ("IOMT_DEPLOY__ROLLOUT__STATEWRITEATTEMPTS", "5"));
+        var configuration = CliSettings.BuildConfiguration(null, environment, new Dictionary<string, string?> { ["Root"] = _folder });
+        var settings = CliSettings.Read(configuration, environment);
+        using var services = Composition.CliServices.Build(settings, configuration, Composition.CommandNeeds.Engine, new Logging.CliLogFormatterOptions());
+
+        var rollout = services.GetRequiredService<IOptions<RolloutOptions>>().Value;
+        Assert.Equal(3, rollout.MaxParallelism);
+        Assert.Equal(5, rollout.StateWriteAttempts);
+        Assert.Equal("pipeline", rollout.Actor);
+        var local = services.GetRequiredService<IOptions<LocalProviderOptions>>().Value;
+        Assert.Equal(_folder, local.Root);
+        Assert.Equal(7, local.HistoryLimit);
+        Assert.Null(services.GetService<IArtifactPublisher>());
     }
 }
