@@ -360,6 +360,7 @@ public sealed class LocalProviderTests : IDisposable
     [Fact]
     public async Task The_file_lock_admits_one_rollout_across_instances()
     {
+        Directory.CreateDirectory(_root);
         var a = new FileRolloutLock(_layout);
         var b = new FileRolloutLock(_layout);
 
@@ -370,6 +371,40 @@ public sealed class LocalProviderTests : IDisposable
         var next = await b.TryAcquireAsync("b");
         Assert.NotNull(next);
         await next.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_file_lock_never_creates_a_missing_root()
+    {
+        var ex = await Assert.ThrowsAsync<ArtifactStoreException>(() => new FileRolloutLock(_layout).TryAcquireAsync("a"));
+
+        Assert.Contains(_root, ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_root));
+    }
+
+    [Fact]
+    public async Task The_packager_records_normalised_unix_modes_keeping_execute_bits()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var folder = Path.Combine(_root, "modes");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "run.sh"), "#!/bin/sh");
+        File.WriteAllText(Path.Combine(folder, "data.txt"), "x");
+        File.SetUnixFileMode(Path.Combine(folder, "run.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(Path.Combine(folder, "data.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
+
+        var first = await DeterministicPackager.PackageAsync(folder);
+        File.SetUnixFileMode(Path.Combine(folder, "data.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var second = await DeterministicPackager.PackageAsync(folder);
+
+        using var zip = new ZipArchive(new MemoryStream(first));
+        Assert.Equal(0x81EDu, (uint)zip.GetEntry("run.sh")!.ExternalAttributes >> 16);
+        Assert.Equal(0x81A4u, (uint)zip.GetEntry("data.txt")!.ExternalAttributes >> 16);
+        Assert.Equal(first, second);
     }
 
     [Fact]

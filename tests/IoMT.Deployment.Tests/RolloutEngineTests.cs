@@ -22,6 +22,9 @@ public class RolloutEngineTests
 
         Assert.Null(ex.Build);
         Assert.Contains("no build", ex.Message, StringComparison.Ordinal);
+        var refused = Assert.Single(h.LogsWithId(1023));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, refused.Level);
+        Assert.Same(ex, refused.Exception);
         store.Verify(s => s.WriteAsync(It.IsAny<VersionState>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
         store.Verify(s => s.AppendHistoryAsync(It.IsAny<RolloutHistoryEntry>(), It.IsAny<CancellationToken>()), Times.Never);
         deployer.VerifyNoOtherCalls();
@@ -44,6 +47,23 @@ public class RolloutEngineTests
         Assert.Equal(0, h.Versions.Writes);
         Assert.Empty(h.Fleet.Calls);
         source.Verify(s => s.OpenAsync(It.IsAny<BuildNumber>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Single(h.LogsWithId(1023));
+    }
+
+    [Fact]
+    public async Task An_unexpected_exception_is_logged_as_an_error_with_the_operation()
+    {
+        using var h = new EngineHarness();
+        h.Artifacts.Add("1");
+        var store = new Mock<IVersionStore>();
+        store.Setup(s => s.ReadAsync(It.IsAny<CancellationToken>())).ThrowsAsync(new TimeoutException("database unreachable"));
+        h.Store = store.Object;
+
+        await Assert.ThrowsAsync<TimeoutException>(() => h.Engine().UpdateAsync());
+
+        var failed = Assert.Single(h.LogsWithId(1015));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, failed.Level);
+        Assert.Equal("update", failed.GetStructuredStateValue("Operation"));
     }
 
     // Design test plan, case 2: an update exists but there are no connectors.

@@ -27,8 +27,9 @@ internal sealed class CliLogFormatter : ConsoleFormatter
     /// <summary>The formatter's name.</summary>
     public const string FormatterName = "iomt-deploy";
 
-    // The engine logs a failed operation (event 1015) before throwing; the tool reports the same error once.
+    // The engine logs a failed (1015) or refused (1023) operation before throwing; the tool reports the same error once.
     private const int EngineOperationFailedEventId = 1015;
+    private const int EngineOperationRefusedEventId = 1023;
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly CliLogFormatterOptions _options;
@@ -51,7 +52,7 @@ internal sealed class CliLogFormatter : ConsoleFormatter
             return;
         }
 
-        if (!_options.Verbose && logEntry.EventId.Id == EngineOperationFailedEventId)
+        if (!_options.Verbose && logEntry.EventId.Id is EngineOperationFailedEventId or EngineOperationRefusedEventId)
         {
             return;
         }

@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(1015, LogLevel.Error, "The {Operation} operation failed.")]
     public static partial void OperationFailed(ILogger logger, Exception exception, string operation);
 
+    [LoggerMessage(1023, LogLevel.Warning, "The {Operation} operation was refused: {Reason}")]
+    public static partial void OperationRefused(ILogger logger, Exception exception, string operation, string reason);
+
     [LoggerMessage(1016, LogLevel.Warning, "Current build {Current} is invalidated; converging the fleet to build {Build}, the newest valid build.")]
     public static partial void CurrentInvalidated(ILogger logger, string current, string build);
 

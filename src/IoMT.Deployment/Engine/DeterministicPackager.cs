@@ -4,7 +4,7 @@ namespace IoMT.Deployment;
 
 /// <summary>
 /// Packages a build output folder into a zip that is byte-identical for the same content: entries sorted by path,
-/// fixed timestamps and attributes, no directory entries. A content change is therefore detectable by hash.
+/// fixed timestamps, Unix modes normalised to 0644 or 0755, no directory entries. A content change is therefore detectable by hash.
 /// </summary>
 public static class DeterministicPackager
 {
@@ -44,7 +44,7 @@ public static class DeterministicPackager
                 cancellationToken.ThrowIfCancellationRequested();
                 var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
                 entry.LastWriteTime = EntryTimestamp;
-                entry.ExternalAttributes = 0;
+                entry.ExternalAttributes = UnixMode(path) << 16;
                 var source = File.OpenRead(path);
                 await using (source.ConfigureAwait(false))
                 {
@@ -58,6 +58,23 @@ public static class DeterministicPackager
         }
 
         return files.Count;
+    }
+
+    /// <summary>
+    /// The Unix mode recorded for a file: 0755 when any execute bit is set (native binaries, scripts), else 0644.
+    /// Normalised so that umask differences between build machines do not change the bytes.
+    /// </summary>
+    private static int UnixMode(string path)
+    {
+        const int RegularFile = 0x8000;
+        if (OperatingSystem.IsWindows())
+        {
+            return RegularFile | 0x1A4; // 0644
+        }
+
+        var mode = File.GetUnixFileMode(path);
+        var executable = (mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+        return RegularFile | (executable ? 0x1ED : 0x1A4); // 0755 : 0644
     }
 
     /// <summary>Packages a folder into bytes.</summary>

@@ -104,8 +104,7 @@ public sealed class RolloutEngine : IRolloutEngine
         }
         catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
         {
-            Log.OperationFailed(_logger, ex, "update");
-            _metrics.Error("update");
+            LogFailure(ex, "update");
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
@@ -209,8 +208,7 @@ public sealed class RolloutEngine : IRolloutEngine
         }
         catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
         {
-            Log.OperationFailed(_logger, ex, "rollback");
-            _metrics.Error("rollback");
+            LogFailure(ex, "rollback");
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
@@ -301,8 +299,7 @@ public sealed class RolloutEngine : IRolloutEngine
         }
         catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
         {
-            Log.OperationFailed(_logger, ex, "provision");
-            _metrics.Error("provision");
+            LogFailure(ex, "provision");
             throw;
         }
     }
@@ -685,6 +682,22 @@ public sealed class RolloutEngine : IRolloutEngine
             _metrics.Error("verify");
             return new ConnectorVersion(connector, VerificationOutcome.Mismatch, null, ex.Message);
         }
+    }
+
+    private void LogFailure(Exception ex, string operation)
+    {
+        // Domain cases (no build, nothing to roll back, a corrupt package, a conflict) are answers for the caller,
+        // logged as warnings; anything else is an error with its stack.
+        if (ex is DeploymentException)
+        {
+            Log.OperationRefused(_logger, ex, operation, ex.Message);
+        }
+        else
+        {
+            Log.OperationFailed(_logger, ex, operation);
+        }
+
+        _metrics.Error(operation);
     }
 
     private static bool IsCancellation(Exception ex, CancellationToken cancellationToken) =>

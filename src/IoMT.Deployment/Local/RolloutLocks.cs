@@ -51,7 +51,12 @@ public sealed class FileRolloutLock : IRolloutLock
     /// <inheritdoc/>
     public Task<IRolloutLease?> TryAcquireAsync(string owner, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(_layout.Root);
+        // The lock never creates the root: a mistyped root must not leave a new, empty deployment behind.
+        if (!Directory.Exists(_layout.Root))
+        {
+            throw new ArtifactStoreException($"The local root '{_layout.Root}' does not exist; nothing to roll out.");
+        }
+
         try
         {
             var file = new FileStream(_layout.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
