@@ -67,48 +67,8 @@ public sealed class RolloutEngine : IRolloutEngine
     }
 
     /// <inheritdoc/>
-    public async Task<RolloutReport> UpdateAsync(IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)
-    {
-        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment.update");
-        try
-        {
-            await using var lease = await AcquireAsync("update", cancellationToken).ConfigureAwait(false);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
-            var token = linked.Token;
-
-            var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
-            var builds = await ListBuildsAsync(token).ConfigureAwait(false);
-            var decision = Decide(entry.State, builds);
-            LogDecision(decision);
-            activity?.SetTag("iomt.target", decision.Target.ToString());
-            activity?.SetTag("iomt.kind", decision.Kind.ToString());
-
-            var package = await ReadPackageAsync(decision.Artifact, token).ConfigureAwait(false);
-            if (decision.Kind != RolloutKind.Straggler)
-            {
-                var target = decision.Target;
-                await ChangeStateAsync(
-                    s =>
-                    {
-                        if (s.IsInvalidated(target))
-                        {
-                            throw new BuildInvalidatedException(target, $"Build {target} was invalidated while the update started; nothing was deployed.");
-                        }
-
-                        return s.InFlight == target ? null : s with { InFlight = target };
-                    },
-                    token).ConfigureAwait(false);
-            }
-
-            return await RollOutAsync(decision.Kind, entry.State.Current, package, progress, token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
-        {
-            LogFailure(ex, "update");
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-    }
+    public Task<RolloutReport> UpdateAsync(IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default) =>
+        UnderLockAsync("update", token => UpdateCoreAsync(progress, token), cancellationToken);
 
     /// <inheritdoc/>
     public async Task<RolloutPlan> PlanUpdateAsync(CancellationToken cancellationToken = default)
@@ -145,73 +105,12 @@ public sealed class RolloutEngine : IRolloutEngine
     }
 
     /// <inheritdoc/>
-    public async Task<RolloutReport> RollbackAsync(RollbackRequest request, IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)
+    public Task<RolloutReport> RollbackAsync(RollbackRequest request, IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Reason, nameof(request));
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Actor, nameof(request));
-        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment.rollback");
-        try
-        {
-            await using var lease = await AcquireAsync("rollback", cancellationToken).ConfigureAwait(false);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
-            var token = linked.Token;
-
-            var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
-            var state = entry.State;
-            var bad = state.InFlight ?? state.Current
-                ?? throw new BuildNotFoundException(null, "Nothing to roll back: no build is current or in flight.");
-            var builds = await ListBuildsAsync(token).ConfigureAwait(false);
-
-            ArtifactInfo target;
-            if (request.To is { } named)
-            {
-                target = builds.FirstOrDefault(b => b.Build == named)
-                    ?? throw new BuildNotFoundException(named, $"Cannot roll back to build {named}: it is not in the artifact store.");
-                if (named >= bad)
-                {
-                    throw new ArgumentException($"Cannot roll back to build {named}: it is not older than build {bad}, the build being rolled back.", nameof(request));
-                }
-
-                if (state.IsInvalidated(named))
-                {
-                    throw new BuildInvalidatedException(named, $"Cannot roll back to build {named}: it is invalidated. Reinstate it first.");
-                }
-            }
-            else
-            {
-                target = builds.LastOrDefault(b => b.Build < bad && !state.IsInvalidated(b.Build))
-                    ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build.");
-            }
-
-            var package = await ReadPackageAsync(target, token).ConfigureAwait(false);
-            var now = _time.GetUtcNow();
-            var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
-            await ChangeStateAsync(
-                s =>
-                {
-                    foreach (var build in toInvalidate)
-                    {
-                        s = s.WithInvalidated(new BuildInvalidation(build, request.Reason, now, request.Actor));
-                    }
-
-                    return s with { InFlight = target.Build };
-                },
-                token).ConfigureAwait(false);
-            foreach (var build in toInvalidate)
-            {
-                Log.BuildInvalidated(_logger, build.ToString(), request.Actor, request.Reason);
-            }
-
-            Log.RollbackStarted(_logger, bad.ToString(), target.Build.ToString());
-            return await RollOutAsync(RolloutKind.Rollback, state.Current, package, progress, token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
-        {
-            LogFailure(ex, "rollback");
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
+        return UnderLockAsync("rollback", token => RollbackCoreAsync(request, progress, token), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -341,6 +240,108 @@ public sealed class RolloutEngine : IRolloutEngine
             History = history,
             Fleet = fleet,
         };
+    }
+
+    private async Task<RolloutReport> UpdateCoreAsync(IProgress<ConnectorResult>? progress, CancellationToken token)
+    {
+        var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
+        var builds = await ListBuildsAsync(token).ConfigureAwait(false);
+        var decision = Decide(entry.State, builds);
+        LogDecision(decision);
+        Activity.Current?.SetTag("iomt.target", decision.Target.ToString());
+        Activity.Current?.SetTag("iomt.kind", decision.Kind.ToString());
+
+        var package = await ReadPackageAsync(decision.Artifact, token).ConfigureAwait(false);
+        if (decision.Kind != RolloutKind.Straggler)
+        {
+            var target = decision.Target;
+            await ChangeStateAsync(
+                s =>
+                {
+                    if (s.IsInvalidated(target))
+                    {
+                        throw new BuildInvalidatedException(target, $"Build {target} was invalidated while the update started; nothing was deployed.");
+                    }
+
+                    return s.InFlight == target ? null : s with { InFlight = target };
+                },
+                token).ConfigureAwait(false);
+        }
+
+        return await RollOutAsync(decision.Kind, entry.State.Current, package, progress, token).ConfigureAwait(false);
+    }
+
+    private async Task<RolloutReport> RollbackCoreAsync(RollbackRequest request, IProgress<ConnectorResult>? progress, CancellationToken token)
+    {
+        var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
+        var state = entry.State;
+        var bad = state.InFlight ?? state.Current
+            ?? throw new BuildNotFoundException(null, "Nothing to roll back: no build is current or in flight.");
+        var builds = await ListBuildsAsync(token).ConfigureAwait(false);
+
+        ArtifactInfo target;
+        if (request.To is { } named)
+        {
+            target = builds.FirstOrDefault(b => b.Build == named)
+                ?? throw new BuildNotFoundException(named, $"Cannot roll back to build {named}: it is not in the artifact store.");
+            if (named >= bad)
+            {
+                throw new ArgumentException($"Cannot roll back to build {named}: it is not older than build {bad}, the build being rolled back.", nameof(request));
+            }
+
+            if (state.IsInvalidated(named))
+            {
+                throw new BuildInvalidatedException(named, $"Cannot roll back to build {named}: it is invalidated. Reinstate it first.");
+            }
+        }
+        else
+        {
+            target = builds.LastOrDefault(b => b.Build < bad && !state.IsInvalidated(b.Build))
+                ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build.");
+        }
+
+        var package = await ReadPackageAsync(target, token).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
+        await ChangeStateAsync(
+            s =>
+            {
+                foreach (var build in toInvalidate)
+                {
+                    s = s.WithInvalidated(new BuildInvalidation(build, request.Reason, now, request.Actor));
+                }
+
+                return s with { InFlight = target.Build };
+            },
+            token).ConfigureAwait(false);
+        foreach (var build in toInvalidate)
+        {
+            Log.BuildInvalidated(_logger, build.ToString(), request.Actor, request.Reason);
+        }
+
+        Log.RollbackStarted(_logger, bad.ToString(), target.Build.ToString());
+        return await RollOutAsync(RolloutKind.Rollback, state.Current, package, progress, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a rollout under the rollout lock, in a span, cancelled when the lease is lost; logs and counts its failure.</summary>
+    private async Task<RolloutReport> UnderLockAsync(string operation, Func<CancellationToken, Task<RolloutReport>> rollout, CancellationToken cancellationToken)
+    {
+        using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment." + operation);
+        try
+        {
+            var lease = await AcquireAsync(operation, cancellationToken).ConfigureAwait(false);
+            await using (lease.ConfigureAwait(false))
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
+                return await rollout(linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
+        {
+            LogFailure(ex, operation);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
     }
 
     private async Task<IRolloutLease> AcquireAsync(string operation, CancellationToken cancellationToken)
