@@ -36,6 +36,9 @@ internal sealed class SimulatedFleet : IConnectorInventory, IConnectorDeployer
 
     public int Count => _runs.Length;
 
+    /// <summary>Gets or sets a clock that notes the update's phases (diagnostic runs only: it costs a timestamp per call).</summary>
+    public PhaseClock? Phases { get; set; }
+
     public long Reads => Interlocked.Read(ref _reads);
 
     public long Deploys => Interlocked.Read(ref _deploys);
@@ -73,6 +76,7 @@ internal sealed class SimulatedFleet : IConnectorInventory, IConnectorDeployer
     {
         _runs[Index(connector)] = build.ToString() == _newVersion ? (byte)1 : (byte)0;
         Interlocked.Increment(ref _writes);
+        Phases?.Write();
         return Task.CompletedTask;
     }
 
@@ -80,6 +84,7 @@ internal sealed class SimulatedFleet : IConnectorInventory, IConnectorDeployer
     {
         var index = Index(connector);
         Interlocked.Increment(ref _reads);
+        Phases?.Read(verification: _runs[index] == 1);
         if (_delay is null || _readLatency <= TimeSpan.Zero)
         {
             return _runs[index] == 1 ? _newTask : _oldTask;

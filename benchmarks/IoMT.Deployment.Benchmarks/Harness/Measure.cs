@@ -10,7 +10,8 @@ namespace IoMT.Deployment.Benchmarks.Harness;
 /// <param name="PeakBytes">Highest managed heap seen during the run (see <see cref="MemorySampler"/>).</param>
 /// <param name="Gen0">Gen 0 collections during the run.</param>
 /// <param name="Gen2">Gen 2 collections during the run.</param>
-internal sealed record RunCost(TimeSpan Elapsed, TimeSpan Cpu, long AllocatedBytes, long BaselineBytes, long PeakBytes, int Gen0, int Gen2)
+/// <param name="KernelCpu">The kernel part of <paramref name="Cpu"/> (page faults, system calls).</param>
+internal sealed record RunCost(TimeSpan Elapsed, TimeSpan Cpu, long AllocatedBytes, long BaselineBytes, long PeakBytes, int Gen0, int Gen2, TimeSpan KernelCpu)
 {
     public long PeakGrowthBytes => PeakBytes - BaselineBytes;
 }
@@ -33,21 +34,22 @@ internal static class Measure
         var gen2 = GC.CollectionCount(2);
         using var sampler = sampleMemory ? MemorySampler.Start() : null;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var cpu = Environment.CpuUsage.TotalTime;
+        var cpu = Environment.CpuUsage;
         var clock = Stopwatch.StartNew();
         var result = await run().ConfigureAwait(false);
         clock.Stop();
-        var cpuAfter = Environment.CpuUsage.TotalTime;
+        var cpuAfter = Environment.CpuUsage;
         var allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
         var peak = sampler?.Stop() ?? 0;
         var cost = new RunCost(
             clock.Elapsed,
-            cpuAfter - cpu,
+            cpuAfter.TotalTime - cpu.TotalTime,
             allocatedAfter - allocated,
             baseline,
             Math.Max(peak, baseline),
             GC.CollectionCount(0) - gen0,
-            GC.CollectionCount(2) - gen2);
+            GC.CollectionCount(2) - gen2,
+            cpuAfter.PrivilegedTime - cpu.PrivilegedTime);
         return (cost, result);
     }
 

@@ -7,6 +7,9 @@ namespace IoMT.Deployment.Benchmarks.Harness;
 /// <summary>Writes the latest figures as markdown: the targets table, each target's figures, and the micro-benchmark tables.</summary>
 internal static class ResultsMarkdown
 {
+    /// <summary>The line after which the file's hand-written analysis starts; the harness keeps it when it rewrites the figures.</summary>
+    public const string NotesMarker = "<!-- Analysis: everything below this line is written by hand and kept when the harness rewrites the figures above. -->";
+
     public static void Write(string path, bool quick, IReadOnlyList<TargetResult> targets, IReadOnlyList<string> microReports)
     {
         var md = new StringBuilder();
@@ -53,6 +56,15 @@ internal static class ResultsMarkdown
                 md.AppendLine(report.Trim());
                 md.AppendLine();
             }
+        }
+
+        if (File.Exists(path) && File.ReadAllText(path) is var existing && existing.IndexOf(NotesMarker, StringComparison.Ordinal) is var at and >= 0)
+        {
+            md.Append(existing.AsSpan(at));
+        }
+        else
+        {
+            md.AppendLine(NotesMarker);
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -38,5 +38,5 @@ internal static class Fmt
     public static string N(double value, string format = "0.0") => value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Cost(RunCost c, int connectors) =>
-        $"wall {Ms(c.Elapsed)}, CPU {Ms(c.Cpu)} ({Us(c.Cpu.TotalMicroseconds / connectors)}/connector), allocated {Mb(c.AllocatedBytes)} ({N(c.AllocatedBytes / (double)connectors, "0")} B/connector), heap before {Mb(c.BaselineBytes)}, peak {Mb(c.PeakBytes)} (+{Mb(c.PeakGrowthBytes)}), GCs gen0 {c.Gen0} gen2 {c.Gen2}";
+        $"wall {Ms(c.Elapsed)}, CPU {Ms(c.Cpu)} ({Us(c.Cpu.TotalMicroseconds / connectors)}/connector, kernel {Ms(c.KernelCpu)}), allocated {Mb(c.AllocatedBytes)} ({N(c.AllocatedBytes / (double)connectors, "0")} B/connector), heap before {Mb(c.BaselineBytes)}, peak {Mb(c.PeakBytes)} (+{Mb(c.PeakGrowthBytes)}), GCs gen0 {c.Gen0} gen2 {c.Gen2}";
 }

@@ -40,7 +40,7 @@ internal static class MicroBenchmarks
             ok &= !summary.HasCriticalValidationErrors && summary.Reports.All(r => r.Success);
             var log = new AccumulationLogger();
             MarkdownExporter.GitHub.ExportToLog(summary, log);
-            reports.Add(log.GetLog());
+            reports.Add(log.GetLog().Replace("&#39;", string.Empty, StringComparison.Ordinal));
         }
 
         Console.WriteLine(ok ? "micro: all benchmarks ran" : "micro: some benchmarks failed to run");
