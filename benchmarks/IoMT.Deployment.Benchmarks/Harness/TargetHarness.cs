@@ -16,7 +16,18 @@ internal static class TargetHarness
                 return;
             }
 
-            foreach (var result in await target())
+            IReadOnlyList<TargetResult> outcome;
+            try
+            {
+                outcome = await target();
+            }
+            catch (Exception ex)
+            {
+                // A target that cannot run (a test server not installed, a host that did not start) fails, with why.
+                outcome = [.. numbers.Select(n => new TargetResult(n, "error", "-", "-", TargetStatus.Fail, $"could not run: {ex.GetType().Name}: {ex.Message}"))];
+            }
+
+            foreach (var result in outcome)
             {
                 results.Add(result);
                 Console.WriteLine(result.Line);
@@ -24,6 +35,8 @@ internal static class TargetHarness
                 {
                     Console.WriteLine($"  {result.Notes}");
                 }
+
+                Console.Out.Flush();
 
                 foreach (var detail in result.Details)
                 {

@@ -21,7 +21,7 @@ internal static class OverheadTargets
     {
         var small = quick ? 2_000 : 10_000;
         var large = quick ? 20_000 : 100_000;
-        var rounds = quick ? 3 : 9;
+        var rounds = quick ? 3 : 15;
 
         // Warm-up: every path run often enough for tiered compilation to promote it, then time for the background JIT.
         await RunAsync(large);
