@@ -52,19 +52,37 @@ public sealed record RolloutReport
 
     /// <summary>Gets the totals by outcome name, every outcome present.</summary>
     /// <returns>The totals.</returns>
-    public IReadOnlyDictionary<string, int> Totals()
+    public IReadOnlyDictionary<string, int> Totals() => TotalsOf(CountByOutcome(Connectors));
+
+    /// <summary>Counts results by outcome in one pass.</summary>
+    /// <param name="results">The results.</param>
+    /// <returns>The counts, indexed by <c>(int)</c><see cref="ConnectorOutcome"/>.</returns>
+    public static int[] CountByOutcome(IReadOnlyList<ConnectorResult> results)
     {
-        var totals = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var outcome in Enum.GetValues<ConnectorOutcome>())
+        ArgumentNullException.ThrowIfNull(results);
+        var counts = new int[OutcomeNames.Length];
+        for (var i = 0; i < results.Count; i++)
         {
-            totals[outcome.ToString()] = 0;
+            counts[(int)results[i].Outcome]++;
         }
 
-        foreach (var result in Connectors)
+        return counts;
+    }
+
+    /// <summary>Turns counts by outcome into totals by outcome name.</summary>
+    /// <param name="counts">The counts, indexed by <c>(int)</c><see cref="ConnectorOutcome"/>.</param>
+    /// <returns>The totals, every outcome present.</returns>
+    public static IReadOnlyDictionary<string, int> TotalsOf(int[] counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var totals = new Dictionary<string, int>(OutcomeNames.Length, StringComparer.Ordinal);
+        for (var i = 0; i < OutcomeNames.Length; i++)
         {
-            totals[result.Outcome.ToString()]++;
+            totals[OutcomeNames[i]] = counts[i];
         }
 
         return totals;
     }
+
+    private static readonly string[] OutcomeNames = Enum.GetNames<ConnectorOutcome>();
 }

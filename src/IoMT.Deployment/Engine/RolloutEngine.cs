@@ -462,8 +462,20 @@ public sealed class RolloutEngine : IRolloutEngine
             },
             cancellationToken).ConfigureAwait(false);
 
-        var verified = await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
-        var succeeded = verified.All(r => r.Outcome != ConnectorOutcome.Failed && r.Verification != VerificationOutcome.Mismatch);
+        await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+
+        // One pass for every summary: outcome counts and mismatches.
+        var counts = RolloutReport.CountByOutcome(results);
+        var mismatched = 0;
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Verification == VerificationOutcome.Mismatch)
+            {
+                mismatched++;
+            }
+        }
+
+        var succeeded = counts[(int)ConnectorOutcome.Failed] == 0 && mismatched == 0;
         if (succeeded)
         {
             await ChangeStateAsync(s => Completed(s, target), cancellationToken).ConfigureAwait(false);
@@ -482,22 +494,22 @@ public sealed class RolloutEngine : IRolloutEngine
             Target = target,
             StartedAt = started,
             CompletedAt = completed,
-            Connectors = verified,
+            Connectors = results,
             Succeeded = succeeded,
         };
 
-        LogUpdated(report);
+        LogUpdated(report, counts[(int)ConnectorOutcome.Updated]);
         Log.RolloutCompleted(
             _logger,
             rolloutId,
             kind,
             target.ToString(),
             (long)_time.GetElapsedTime(startedTimestamp).TotalMilliseconds,
-            report.Count(ConnectorOutcome.Updated),
-            report.Count(ConnectorOutcome.AlreadyCurrent),
-            report.Count(ConnectorOutcome.Deleted),
-            report.Count(ConnectorOutcome.Failed),
-            report.Mismatched,
+            counts[(int)ConnectorOutcome.Updated],
+            counts[(int)ConnectorOutcome.AlreadyCurrent],
+            counts[(int)ConnectorOutcome.Deleted],
+            counts[(int)ConnectorOutcome.Failed],
+            mismatched,
             succeeded);
         _metrics.RolloutCompleted(kind, succeeded);
 
@@ -511,7 +523,7 @@ public sealed class RolloutEngine : IRolloutEngine
                 StartedAt = started,
                 CompletedAt = completed,
                 Succeeded = succeeded,
-                Counts = report.Totals(),
+                Counts = RolloutReport.TotalsOf(counts),
             },
             cancellationToken).ConfigureAwait(false);
         return report;
@@ -529,39 +541,35 @@ public sealed class RolloutEngine : IRolloutEngine
         return state.Current == target && inFlight == state.InFlight ? null : state with { Current = target, InFlight = inFlight };
     }
 
-    private void LogUpdated(RolloutReport report)
+    private void LogUpdated(RolloutReport report, int updated)
     {
-        if (!_logger.IsEnabled(LogLevel.Information))
+        if (updated == 0 || !_logger.IsEnabled(LogLevel.Information))
         {
             return;
         }
 
-        var count = 0;
         var listed = new StringBuilder();
+        var count = 0;
         foreach (var result in report.Connectors)
         {
-            if (result.Outcome != ConnectorOutcome.Updated)
+            if (count == _options.MaxConnectorsListedInLog)
             {
-                continue;
+                break;
             }
 
-            if (count < _options.MaxConnectorsListedInLog)
+            if (result.Outcome == ConnectorOutcome.Updated)
             {
                 listed.Append(count == 0 ? string.Empty : ", ").Append(result.Connector.Id);
+                count++;
             }
-
-            count++;
         }
 
-        if (count > _options.MaxConnectorsListedInLog)
+        if (updated > count)
         {
-            listed.Append(" and ").Append(count - _options.MaxConnectorsListedInLog).Append(" more");
+            listed.Append(" and ").Append(updated - count).Append(" more");
         }
 
-        if (count > 0)
-        {
-            Log.AppServicesUpdated(_logger, report.Target.ToString(), count, listed.ToString());
-        }
+        Log.AppServicesUpdated(_logger, report.Target.ToString(), updated, listed.ToString());
     }
 
     private async ValueTask<ConnectorResult> StepAsync(RolloutKind kind, string rolloutId, ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
@@ -624,7 +632,7 @@ public sealed class RolloutEngine : IRolloutEngine
         }
     }
 
-    private async Task<(ConnectorOutcome Outcome, string? PreviousVersion)> BringToTargetAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
+    private async ValueTask<(ConnectorOutcome Outcome, string? PreviousVersion)> BringToTargetAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
     {
         var previous = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
         if (previous == package.Build.ToString())
@@ -637,9 +645,8 @@ public sealed class RolloutEngine : IRolloutEngine
         return (ConnectorOutcome.Updated, previous);
     }
 
-    private async Task<IReadOnlyList<ConnectorResult>> VerifyResultsAsync(IReadOnlyList<ConnectorResult> results, BuildNumber target, CancellationToken cancellationToken)
+    private async Task VerifyResultsAsync(IReadOnlyList<ConnectorResult> results, BuildNumber target, CancellationToken cancellationToken)
     {
-        var verified = new ConnectorResult[results.Count];
         var expected = target.ToString();
         await Parallel.ForAsync(
             0,
@@ -650,38 +657,43 @@ public sealed class RolloutEngine : IRolloutEngine
                 var result = results[i];
                 if (result.Outcome == ConnectorOutcome.Deleted)
                 {
-                    verified[i] = result with { Verification = VerificationOutcome.Deleted };
+                    result.RecordVerification(VerificationOutcome.Deleted, null);
                     return;
                 }
 
-                var version = await ReadVersionAsync(result.Connector, expected, ct).ConfigureAwait(false);
-                verified[i] = result with { Verification = version.Outcome, VerifiedVersion = version.ProjectVersion };
+                var (outcome, version, _) = await ReadVersionCoreAsync(result.Connector, expected, ct).ConfigureAwait(false);
+                result.RecordVerification(outcome, version);
             }).ConfigureAwait(false);
-        return verified;
     }
 
     private async Task<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
+    {
+        var (outcome, version, error) = await ReadVersionCoreAsync(connector, expected, cancellationToken).ConfigureAwait(false);
+        return new ConnectorVersion(connector, outcome, version, error);
+    }
+
+    private async ValueTask<(VerificationOutcome Outcome, string? Version, string? Error)> ReadVersionCoreAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
     {
         try
         {
             var actual = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
             if (actual == expected)
             {
-                return new ConnectorVersion(connector, VerificationOutcome.Verified, actual);
+                return (VerificationOutcome.Verified, actual, null);
             }
 
             Log.VerificationMismatch(_logger, connector.Id, expected ?? "(none)", actual);
-            return new ConnectorVersion(connector, VerificationOutcome.Mismatch, actual);
+            return (VerificationOutcome.Mismatch, actual, null);
         }
         catch (ConnectorNotFoundException)
         {
-            return new ConnectorVersion(connector, VerificationOutcome.Deleted, null);
+            return (VerificationOutcome.Deleted, null, null);
         }
         catch (Exception ex) when (!IsCancellation(ex, cancellationToken))
         {
             Log.VerificationReadFailed(_logger, ex, connector.Id, expected ?? "(none)");
             _metrics.Error("verify");
-            return new ConnectorVersion(connector, VerificationOutcome.Mismatch, null, ex.Message);
+            return (VerificationOutcome.Mismatch, null, ex.Message);
         }
     }
 

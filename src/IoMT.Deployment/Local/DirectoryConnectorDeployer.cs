@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text.Json;
@@ -157,44 +158,61 @@ public sealed class DirectoryConnectorDeployer : IConnectorDeployer
         var root = Path.GetFullPath(staging) + Path.DirectorySeparatorChar;
         var budget = _layout.Options.MaxExtractedBytes;
         using var zip = new ZipArchive(package.OpenRead(), ZipArchiveMode.Read);
-        foreach (var entry in zip.Entries)
+
+        // One pooled buffer per deployment; the file streams write through it unbuffered.
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var target = Path.GetFullPath(Path.Combine(staging, entry.FullName));
-            if (!target.StartsWith(root, StringComparison.Ordinal))
+            foreach (var entry in zip.Entries)
             {
-                throw new InvalidPackageException(package.Build, $"Package {package.Build.PackageFileName} has an entry '{entry.FullName}' that escapes the app folder.");
+                budget = await ExtractEntryAsync(package, entry, staging, root, buffer, budget, cancellationToken).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
-            if (entry.FullName.EndsWith('/'))
-            {
-                Directory.CreateDirectory(target);
-                continue;
-            }
+    /// <summary>Extracts one entry; returns the extraction budget left.</summary>
+    private async Task<long> ExtractEntryAsync(ArtifactPackage package, ZipArchiveEntry entry, string staging, string root, byte[] buffer, long budget, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var target = Path.GetFullPath(Path.Combine(staging, entry.FullName));
+        if (!target.StartsWith(root, StringComparison.Ordinal))
+        {
+            throw new InvalidPackageException(package.Build, $"Package {package.Build.PackageFileName} has an entry '{entry.FullName}' that escapes the app folder.");
+        }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var source = entry.Open();
-            await using (source.ConfigureAwait(false))
+        if (entry.FullName.EndsWith('/'))
+        {
+            Directory.CreateDirectory(target);
+            return budget;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var source = entry.Open();
+        await using (source.ConfigureAwait(false))
+        {
+            var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
+            await using (file.ConfigureAwait(false))
             {
-                var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
-                await using (file.ConfigureAwait(false))
+                // Declared sizes can lie: count the bytes really written against the budget.
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    // Declared sizes can lie: count the bytes really written against the budget.
-                    var buffer = new byte[81920];
-                    int read;
-                    while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    budget -= read;
+                    if (budget < 0)
                     {
-                        budget -= read;
-                        if (budget < 0)
-                        {
-                            throw new InvalidPackageException(package.Build, $"Package {package.Build.PackageFileName} extracts to more than the {_layout.Options.MaxExtractedBytes} bytes allowed (LocalProviderOptions.MaxExtractedBytes).");
-                        }
-
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        throw new InvalidPackageException(package.Build, $"Package {package.Build.PackageFileName} extracts to more than the {_layout.Options.MaxExtractedBytes} bytes allowed (LocalProviderOptions.MaxExtractedBytes).");
                     }
+
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
+
+        return budget;
     }
 
     private static void Swap(string site, string staging)
