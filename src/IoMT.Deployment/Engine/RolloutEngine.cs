@@ -465,11 +465,13 @@ public sealed class RolloutEngine : IRolloutEngine
         await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
 
         // One pass for every summary: outcome counts and mismatches.
-        var counts = RolloutReport.CountByOutcome(results);
+        var counts = new int[Enum.GetValues<ConnectorOutcome>().Length];
         var mismatched = 0;
         for (var i = 0; i < results.Count; i++)
         {
-            if (results[i].Verification == VerificationOutcome.Mismatch)
+            var result = results[i];
+            counts[(int)result.Outcome]++;
+            if (result.Verification == VerificationOutcome.Mismatch)
             {
                 mismatched++;
             }
