@@ -26,17 +26,23 @@ public sealed class BlobArtifactOptions
     public int ListPageSize { get; set; } = 5000;
 
     /// <summary>Gets or sets the size of each block when a package is uploaded in blocks.</summary>
-    /// <value>Defaults to 8 MiB. Between 64 KiB and 4000 MiB.</value>
+    /// <value>
+    /// Defaults to 8 MiB. Between 64 KiB and 4000 MiB. Blocks are read into pooled buffers, at most
+    /// <see cref="UploadConcurrency"/> + 1 at a time; a size above 1 GiB is sent as blocks of 1 GiB.
+    /// </value>
     [Range(64 * 1024, 4000L * 1024 * 1024, ErrorMessage = "IoMTDeployment:Blobs:UploadBlockSize must be between 65536 bytes (64 KiB) and 4194304000 bytes (4000 MiB).")]
     public long UploadBlockSize { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Gets or sets the largest package uploaded in a single request; larger packages go up in blocks of <see cref="UploadBlockSize"/>.</summary>
-    /// <value>Defaults to 8 MiB. Between 64 KiB and 5000 MiB.</value>
+    /// <value>
+    /// Defaults to 8 MiB. Between 64 KiB and 5000 MiB. A package read from a stream that cannot seek goes up in a single
+    /// request only when it also fits one block.
+    /// </value>
     [Range(64 * 1024, 5000L * 1024 * 1024, ErrorMessage = "IoMTDeployment:Blobs:SingleUploadThreshold must be between 65536 bytes (64 KiB) and 5242880000 bytes (5000 MiB).")]
     public long SingleUploadThreshold { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Gets or sets how many blocks of one package are uploaded at the same time.</summary>
-    /// <value>Defaults to 4.</value>
+    /// <value>Defaults to 4. The package is read (and hashed) at most one block ahead of the blocks in flight.</value>
     [Range(1, 64, ErrorMessage = "IoMTDeployment:Blobs:UploadConcurrency must be between 1 and 64.")]
     public int UploadConcurrency { get; set; } = 4;
 
