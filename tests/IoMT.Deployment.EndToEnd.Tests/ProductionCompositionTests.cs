@@ -183,6 +183,68 @@ public sealed class ProductionCompositionTests(TestServersFixture servers)
         Assert.Null(state.InFlight);
     }
 
+    [Fact]
+    public async Task A_failed_deployment_keeps_the_build_in_flight_and_the_next_run_retries_only_that_connector()
+    {
+        await using var world = new ProductionWorld(servers);
+        var delivery = world.CreateDelivery();
+        await world.DeliverAsync(delivery, "1");
+        var apps = await world.AddConnectorsAsync(4);
+        var engine = world.CreateWorker().GetRequiredService<IRolloutEngine>();
+        AssertSucceeded(await engine.UpdateAsync(), RolloutKind.Update, "1");
+        await world.DeliverAsync(delivery, "2");
+        var failing = apps[0];
+        failing.Faults.FailDeployments = 1;
+
+        var failed = await engine.UpdateAsync();
+
+        Assert.False(failed.Succeeded);
+        var failure = Assert.Single(failed.Connectors, c => c.Outcome == ConnectorOutcome.Failed);
+        Assert.Equal(failing.Name, failure.Connector.Id);
+        Assert.IsType<DeploymentFailedException>(failure.Error);
+        Assert.Equal(3, failed.Count(ConnectorOutcome.Updated));
+        Assert.Equal("1", failing.Settings[ProjectVersion]);
+        var inFlight = await world.ReadStoredStateAsync();
+        Assert.Equal("1", inFlight.Current);
+        Assert.Equal("2", inFlight.InFlight);
+        var othersDeploys = world.ZipDeploys(apps.Skip(1));
+
+        var retried = await engine.UpdateAsync();
+
+        AssertSucceeded(retried, RolloutKind.Update, "2");
+        Assert.Equal(ConnectorOutcome.Updated, Assert.Single(retried.Connectors, c => c.Connector.Id == failing.Name).Outcome);
+        Assert.Equal(3, retried.Count(ConnectorOutcome.AlreadyCurrent));
+        Assert.Equal(othersDeploys, world.ZipDeploys(apps.Skip(1)));
+        Assert.All(apps, a => Assert.Equal("2", a.Settings[ProjectVersion]));
+        var done = await world.ReadStoredStateAsync();
+        Assert.Equal("2", done.Current);
+        Assert.Null(done.InFlight);
+    }
+
+    [Fact]
+    public async Task A_new_connector_is_provisioned_with_the_current_build()
+    {
+        await using var world = new ProductionWorld(servers);
+        var delivery = world.CreateDelivery();
+        var build1 = await world.DeliverAsync(delivery, "1");
+        var existing = await world.AddConnectorsAsync(2);
+        var engine = world.CreateWorker().GetRequiredService<IRolloutEngine>();
+        AssertSucceeded(await engine.UpdateAsync(), RolloutKind.Update, "1");
+        var created = Assert.Single(await world.AddConnectorsAsync(1));
+
+        var result = await engine.ProvisionAsync(new ConnectorTarget(created.Name, created.ResourceId));
+
+        Assert.Equal(ConnectorOutcome.Updated, result.Outcome);
+        Assert.Equal(VerificationOutcome.Verified, result.Verification);
+        Assert.Equal("1", created.Settings[ProjectVersion]);
+        Assert.Equal(ProductionWorld.FhirUrl(created.Name), created.Settings[ProductionWorld.FhirSetting]);
+        Assert.Equal(build1.Sha256, created.DeployedPackageSha256);
+        var fleet = await engine.VerifyAsync();
+        Assert.True(fleet.AllVerified);
+        Assert.Equal(3, fleet.Connectors.Count);
+        Assert.All(existing, a => Assert.Equal(1, world.Host.CountRequests(AppServiceRoute.ZipDeploy, a.Name)));
+    }
+
     private static void AssertSucceeded(RolloutReport report, RolloutKind kind, string target)
     {
         Assert.True(
