@@ -666,6 +666,24 @@ public class RolloutEngineTests
     }
 
     [Fact]
+    public async Task Provision_opens_only_the_current_build_and_refuses_one_missing_from_the_store()
+    {
+        using var h = new EngineHarness();
+        h.Artifacts.Add("1");
+        h.Fleet.Add("new-customer");
+        h.Versions.Set(VersionState.Empty with { Current = B("5") });
+        var source = new Mock<IArtifactSource>();
+        source.Setup(s => s.OpenAsync(B("5"), It.IsAny<CancellationToken>())).ThrowsAsync(new BuildNotFoundException(B("5"), "Build 5 is not in the container."));
+        h.Source = source.Object;
+
+        var ex = await Assert.ThrowsAsync<BuildNotFoundException>(() => h.Engine().ProvisionAsync(new ConnectorTarget("new-customer")));
+
+        Assert.Equal(B("5"), ex.Build);
+        Assert.Empty(h.Fleet.Calls);
+        source.Verify(s => s.ListAsync(It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
     public async Task Verify_and_status_report_the_fleet_by_version()
     {
         using var h = new EngineHarness();

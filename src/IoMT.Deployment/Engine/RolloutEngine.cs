@@ -77,30 +77,21 @@ public sealed class RolloutEngine : IRolloutEngine
         var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
         var decision = Decide(entry.State, builds);
         var target = decision.Target.ToString();
-        var planned = new List<PlannedConnector>();
-        var gate = new object();
-        await Parallel.ForEachAsync(
-            _inventory.ListAsync(cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
+        var planned = await ReadFleetAsync(
             async (connector, ct) =>
             {
-                PlannedConnector item;
                 try
                 {
                     var version = await _deployer.GetProjectVersionAsync(connector, ct).ConfigureAwait(false);
-                    item = new PlannedConnector(connector, version == target ? PlannedAction.SkipAlreadyCurrent : PlannedAction.Deploy, version);
+                    return new PlannedConnector(connector, version == target ? PlannedAction.SkipAlreadyCurrent : PlannedAction.Deploy, version);
                 }
                 catch (ConnectorNotFoundException)
                 {
-                    item = new PlannedConnector(connector, PlannedAction.SkipDeleted, null);
+                    return new PlannedConnector(connector, PlannedAction.SkipDeleted, null);
                 }
-
-                lock (gate)
-                {
-                    planned.Add(item);
-                }
-            }).ConfigureAwait(false);
-        planned.Sort((a, b) => string.CompareOrdinal(a.Connector.Id, b.Connector.Id));
+            },
+            p => p.Connector.Id,
+            cancellationToken).ConfigureAwait(false);
         return new RolloutPlan { Kind = decision.Kind, Current = entry.State.Current, Target = decision.Target, Connectors = planned };
     }
 
@@ -171,10 +162,7 @@ public sealed class RolloutEngine : IRolloutEngine
         {
             var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
             var current = state.Current ?? throw new BuildNotFoundException(null, $"Cannot provision connector '{connector.Id}': no build is current yet.");
-            var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
-            var artifact = builds.FirstOrDefault(b => b.Build == current)
-                ?? throw new BuildNotFoundException(current, $"Cannot provision connector '{connector.Id}': current build {current} is not in the artifact store.");
-            var package = await ReadPackageAsync(artifact, cancellationToken).ConfigureAwait(false);
+            var package = await ReadPackageAsync(current, cancellationToken).ConfigureAwait(false);
             var started = _time.GetTimestamp();
             var outcome = await BringToTargetAsync(connector, package, cancellationToken).ConfigureAwait(false);
             var actual = await _deployer.GetProjectVersionAsync(connector, cancellationToken).ConfigureAwait(false);
@@ -207,22 +195,7 @@ public sealed class RolloutEngine : IRolloutEngine
     public async Task<FleetVerification> VerifyAsync(CancellationToken cancellationToken = default)
     {
         var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
-        var expected = state.Current?.ToString();
-        var results = new List<ConnectorVersion>();
-        var gate = new object();
-        await Parallel.ForEachAsync(
-            _inventory.ListAsync(cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
-            async (connector, ct) =>
-            {
-                var version = await ReadVersionAsync(connector, expected, ct).ConfigureAwait(false);
-                lock (gate)
-                {
-                    results.Add(version);
-                }
-            }).ConfigureAwait(false);
-        results.Sort((a, b) => string.CompareOrdinal(a.Connector.Id, b.Connector.Id));
-        return new FleetVerification(state.Current, results);
+        return await VerifyFleetAsync(state, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -231,7 +204,7 @@ public sealed class RolloutEngine : IRolloutEngine
         var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
         var builds = await ListBuildsAsync(cancellationToken, requireAny: false).ConfigureAwait(false);
         var history = await _versions.ReadHistoryAsync(20, cancellationToken).ConfigureAwait(false);
-        var fleet = includeFleet ? await VerifyAsync(cancellationToken).ConfigureAwait(false) : null;
+        var fleet = includeFleet ? await VerifyFleetAsync(state, cancellationToken).ConfigureAwait(false) : null;
         return new DeploymentStatus
         {
             State = state,
@@ -240,6 +213,33 @@ public sealed class RolloutEngine : IRolloutEngine
             History = history,
             Fleet = fleet,
         };
+    }
+
+    private async Task<FleetVerification> VerifyFleetAsync(VersionState state, CancellationToken cancellationToken)
+    {
+        var expected = state.Current?.ToString();
+        var results = await ReadFleetAsync((connector, ct) => ReadVersionAsync(connector, expected, ct), v => v.Connector.Id, cancellationToken).ConfigureAwait(false);
+        return new FleetVerification(state.Current, results);
+    }
+
+    /// <summary>Reads something of every connector in the inventory, bounded in parallel; sorted by connector id.</summary>
+    private async Task<List<T>> ReadFleetAsync<T>(Func<ConnectorTarget, CancellationToken, ValueTask<T>> read, Func<T, string> idOf, CancellationToken cancellationToken)
+    {
+        var results = new List<T>();
+        var gate = new Lock();
+        await Parallel.ForEachAsync(
+            _inventory.ListAsync(cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
+            async (connector, ct) =>
+            {
+                var item = await read(connector, ct).ConfigureAwait(false);
+                lock (gate)
+                {
+                    results.Add(item);
+                }
+            }).ConfigureAwait(false);
+        results.Sort((a, b) => string.CompareOrdinal(idOf(a), idOf(b)));
+        return results;
     }
 
     private async Task<RolloutReport> UpdateCoreAsync(IProgress<ConnectorResult>? progress, CancellationToken token)
@@ -251,7 +251,7 @@ public sealed class RolloutEngine : IRolloutEngine
         Activity.Current?.SetTag("iomt.target", decision.Target.ToString());
         Activity.Current?.SetTag("iomt.kind", decision.Kind.ToString());
 
-        var package = await ReadPackageAsync(decision.Artifact, token).ConfigureAwait(false);
+        var package = await ReadPackageAsync(decision.Target, token).ConfigureAwait(false);
         if (decision.Kind != RolloutKind.Straggler)
         {
             var target = decision.Target;
@@ -300,7 +300,7 @@ public sealed class RolloutEngine : IRolloutEngine
                 ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build.");
         }
 
-        var package = await ReadPackageAsync(target, token).ConfigureAwait(false);
+        var package = await ReadPackageAsync(target.Build, token).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
         await ChangeStateAsync(
@@ -379,16 +379,16 @@ public sealed class RolloutEngine : IRolloutEngine
             ?? throw new BuildNotFoundException(null, $"Every build in the artifact store is invalidated (newest: {builds[^1].Build}); nothing was deployed. Deliver a new build or reinstate one.");
         if (state.Current is not { } current || candidate.Build > current)
         {
-            return new Decision(RolloutKind.Update, candidate, state.Current);
+            return new Decision(RolloutKind.Update, candidate.Build, state.Current);
         }
 
         if (candidate.Build == current)
         {
-            return new Decision(RolloutKind.Straggler, candidate, current);
+            return new Decision(RolloutKind.Straggler, candidate.Build, current);
         }
 
         // The current build was invalidated without a rollback: converge to the newest valid build.
-        return new Decision(RolloutKind.Rollback, candidate, current);
+        return new Decision(RolloutKind.Rollback, candidate.Build, current);
     }
 
     private void LogDecision(Decision decision)
@@ -415,9 +415,9 @@ public sealed class RolloutEngine : IRolloutEngine
         }
     }
 
-    private async Task<ArtifactPackage> ReadPackageAsync(ArtifactInfo artifact, CancellationToken cancellationToken)
+    private async Task<ArtifactPackage> ReadPackageAsync(BuildNumber build, CancellationToken cancellationToken)
     {
-        await using var opened = await _artifacts.OpenAsync(artifact.Build, cancellationToken).ConfigureAwait(false);
+        await using var opened = await _artifacts.OpenAsync(build, cancellationToken).ConfigureAwait(false);
         return await PackageReader.ReadAsync(opened, cancellationToken).ConfigureAwait(false);
     }
 
@@ -668,7 +668,7 @@ public sealed class RolloutEngine : IRolloutEngine
             }).ConfigureAwait(false);
     }
 
-    private async Task<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
+    private async ValueTask<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
     {
         var (outcome, version, error) = await ReadVersionCoreAsync(connector, expected, cancellationToken).ConfigureAwait(false);
         return new ConnectorVersion(connector, outcome, version, error);
@@ -718,8 +718,5 @@ public sealed class RolloutEngine : IRolloutEngine
     private static bool IsCancellation(Exception ex, CancellationToken cancellationToken) =>
         ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
 
-    private sealed record Decision(RolloutKind Kind, ArtifactInfo Artifact, BuildNumber? Current)
-    {
-        public BuildNumber Target => Artifact.Build;
-    }
+    private sealed record Decision(RolloutKind Kind, BuildNumber Target, BuildNumber? Current);
 }
