@@ -53,6 +53,12 @@ public enum ConnectorOutcome
 
     /// <summary>The deployment or the version write failed; see the error.</summary>
     Failed,
+
+    /// <summary>
+    /// Not started: the rollout stopped before this connector's deployment because its target build was invalidated
+    /// (or a rollback asked it to stop). Nothing was changed on the connector; see <see cref="RolloutReport.StopReason"/>.
+    /// </summary>
+    Stopped,
 }
 
 /// <summary>What the verification after a rollout found on one connector.</summary>

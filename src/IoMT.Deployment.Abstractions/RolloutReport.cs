@@ -27,6 +27,13 @@ public sealed record RolloutReport
     /// <summary>Gets a value indicating whether every surviving connector was verified on the target and the current build now is the target.</summary>
     public required bool Succeeded { get; init; }
 
+    /// <summary>
+    /// Gets why the rollout stopped before reaching every connector (its target was invalidated while it ran), or
+    /// <see langword="null"/> when it ran to the end. A stopped rollout never succeeds; its connectors not started are
+    /// <see cref="ConnectorOutcome.Stopped"/>.
+    /// </summary>
+    public string? StopReason { get; init; }
+
     /// <summary>Gets the rollout's duration.</summary>
     public TimeSpan Duration => CompletedAt - StartedAt;
 

@@ -40,6 +40,12 @@ internal static class ExitCodes
         _ => Unexpected,
     };
 
+    /// <summary>Maps a rollout's report to its exit code.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>0 when it succeeded; 3 (conflict) when it stopped because its build was invalidated underneath it; otherwise 1.</returns>
+    public static int For(RolloutReport report) =>
+        report.Succeeded ? Success : report.StopReason is not null ? Conflict : Incomplete;
+
     /// <summary>Names an exit code for JSON error output.</summary>
     /// <param name="exitCode">The code.</param>
     /// <returns>The name.</returns>

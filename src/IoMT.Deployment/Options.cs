@@ -27,6 +27,23 @@ public sealed class RolloutOptions
     /// <value>1000.</value>
     [Range(0, 1_000_000, ErrorMessage = "IoMTDeployment:Rollout:MaxConnectorsListedInLog must be between 0 and 1000000.")]
     public int MaxConnectorsListedInLog { get; set; } = 1000;
+
+    /// <summary>
+    /// Gets or sets how often a running rollout re-reads the version state to learn that its target was invalidated
+    /// (or a rollback asked it to stop). No connector starts a deployment of a build later than this after the build's
+    /// invalidation was stored.
+    /// </summary>
+    /// <value>5 seconds. Between 00:00:00.050 and 00:05:00.</value>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "IoMTDeployment:Rollout:StateWatchInterval must be between 00:00:00.050 and 00:05:00.")]
+    public TimeSpan StateWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how long a rollback issued while another rollout holds the lock waits for it. The rollback first
+    /// invalidates the bad build, which stops the running rollout within <see cref="StateWatchInterval"/>, then waits for the lock.
+    /// </summary>
+    /// <value>2 minutes. Between 00:00:00 (do not wait) and 01:00:00.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "IoMTDeployment:Rollout:RollbackLockWait must be between 00:00:00 and 01:00:00.")]
+    public TimeSpan RollbackLockWait { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>When the hourly update worker runs.</summary>

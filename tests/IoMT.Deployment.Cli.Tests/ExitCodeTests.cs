@@ -69,10 +69,36 @@ public sealed class ExitCodeTests : IClassFixture<DeployedRootFixture>
         using (new FileStream(Path.Combine(_ws.Root, "rollout.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
             Assert.Contains("Another rollout holds the rollout lock", _ws.Run("update").Exits(3).Stderr, StringComparison.Ordinal);
-            _ws.Run("rollback", "--reason", "bad").Exits(3);
         }
 
-        before.AssertUnchanged(_ws.Snapshot(), "update and rollback under a held lock");
+        before.AssertUnchanged(_ws.Snapshot(), "update under a held lock");
+    }
+
+    [Fact]
+    public void A_rollback_under_a_held_lock_invalidates_the_bad_build_waits_the_configured_time_and_exits_3()
+    {
+        // Its own root: unlike the refusals above, this rollback changes the state (the invalidation is what stops the holder).
+        using var ws = new Workspace();
+        ws.Run("connectors", "add", "c1").Exits(0);
+        ws.Run("deliver", ws.MakeFunction(1), "--build", "1").Exits(0);
+        ws.Run("deliver", ws.MakeFunction(2), "--build", "2").Exits(0);
+        ws.Run("update").Exits(0);
+        var config = ws.WriteFile("wait.json", """{ "Rollout": { "RollbackLockWait": "00:00:01" } }""");
+        CliRun run;
+        using (new FileStream(Path.Combine(ws.Root, "rollout.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            run = ws.Run("rollback", "--reason", "canary alerts", "--actor", "alice", "--config", config).Exits(3);
+        }
+
+        Assert.Contains("still holds the rollout lock after 0:00:01", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Build 2 is invalidated", run.Stderr, StringComparison.Ordinal);
+        var status = ws.Run("status", "--output", "json").Exits(0).Stdout;
+        Assert.Contains("canary alerts", status, StringComparison.Ordinal);
+        Assert.Contains("alice", status, StringComparison.Ordinal);
+
+        // With the lock free, the same rollback restores build 1.
+        ws.Run("rollback", "--reason", "canary alerts", "--actor", "alice").Exits(0);
+        ws.Run("verify").Exits(0);
     }
 
     [Fact]

@@ -30,4 +30,25 @@ public sealed class ExitCodesTests
     [MemberData(nameof(Cases))]
     public void Exceptions_map_to_their_exit_codes(Exception exception, int expected) =>
         Assert.Equal(expected, ExitCodes.For(exception));
+
+    [Theory]
+    [InlineData(true, null, 0)]
+    [InlineData(false, null, 1)]
+    [InlineData(false, "build 2 was invalidated while the rollout ran (by alice)", 3)]
+    public void A_rollout_report_maps_to_its_exit_code(bool succeeded, string? stopReason, int expected)
+    {
+        var report = new RolloutReport
+        {
+            RolloutId = "r1",
+            Kind = RolloutKind.Update,
+            Target = BuildNumber.Parse("2"),
+            StartedAt = DateTimeOffset.UnixEpoch,
+            CompletedAt = DateTimeOffset.UnixEpoch,
+            Connectors = [],
+            Succeeded = succeeded,
+            StopReason = stopReason,
+        };
+
+        Assert.Equal(expected, ExitCodes.For(report));
+    }
 }

@@ -32,12 +32,16 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
     public BlobContainerClient Artifacts => servers.Blobs.GetBlobContainerClient(ArtifactContainer);
 
     /// <summary>A worker replica: Blob artifacts and lease, Cosmos state and inventory, Kudu deployer on the loopback host.</summary>
-    public ServiceProvider CreateWorker()
+    public ServiceProvider CreateWorker(Action<RolloutOptions>? configure = null)
     {
         var connectionString = servers.StorageConnectionString;
         var services = new ServiceCollection().AddLogging();
         services.AddSingleton<TokenCredential>(Host.Credential);
-        services.AddIoMTDeployment(o => o.MaxParallelism = 8)
+        services.AddIoMTDeployment(o =>
+            {
+                o.MaxParallelism = 8;
+                configure?.Invoke(o);
+            })
             .AddBlobArtifacts(connectionString, configure: o => o.ContainerName = ArtifactContainer)
             .AddBlobRolloutLock(connectionString, configure: o => o.ContainerName = LockContainer)
             .AddCosmosVersionStore(UseCosmos)

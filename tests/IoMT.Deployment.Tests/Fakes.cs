@@ -121,13 +121,43 @@ internal sealed class InMemoryVersionStore : IVersionStore
         }
     }
 
+    public int Reads;
+
+    /// <summary>Makes every read fail as an unreachable database would.</summary>
+    public bool FailReads { get; set; }
+
     public Task<VersionStateEntry> ReadAsync(CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref Reads);
+        if (FailReads)
+        {
+            return Task.FromException<VersionStateEntry>(new TimeoutException("the version store does not answer"));
+        }
+
         lock (_gate)
         {
             return Task.FromResult(new VersionStateEntry(_state, _etag));
         }
     }
+
+    /// <summary>Completes when a write makes the state satisfy the condition (at once when it already does).</summary>
+    public Task WhenAsync(Func<VersionState, bool> condition)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (condition(_state))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add((condition, signal));
+        }
+
+        return signal.Task;
+    }
+
+    private readonly List<(Func<VersionState, bool> Condition, TaskCompletionSource Signal)> _waiters = [];
 
     public Task<string> WriteAsync(VersionState state, string? expectedETag, CancellationToken cancellationToken = default)
     {
@@ -144,6 +174,12 @@ internal sealed class InMemoryVersionStore : IVersionStore
             _state = state;
             _etag = Guid.NewGuid().ToString("N");
             Writes++;
+            foreach (var waiter in _waiters.Where(w => w.Condition(state)).ToList())
+            {
+                _waiters.Remove(waiter);
+                waiter.Signal.TrySetResult();
+            }
+
             return Task.FromResult(_etag);
         }
     }
@@ -193,6 +229,9 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
         public bool DeleteWithGenericError { get; set; }
 
         public bool Deleted { get; set; }
+
+        /// <summary>Runs when a deployment to the app starts, before it is recorded as done.</summary>
+        public Func<Task>? BeforeDeploy { get; set; }
     }
 
     public List<string> Calls { get; } = [];
@@ -234,10 +273,15 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
     public Task<bool> ExistsAsync(string connectorId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_apps.TryGetValue(connectorId, out var app) && !app.Deleted);
 
-    public Task DeployAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken = default)
+    public async Task DeployAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken = default)
     {
         var app = Require(connector);
         Record($"deploy {connector.Id} {package.Build}");
+        if (app.BeforeDeploy is { } hook)
+        {
+            await hook();
+        }
+
         if (app.DeleteDuringDeploy || app.DeleteWithGenericError)
         {
             app.Deleted = true;
@@ -257,7 +301,6 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
 
         Interlocked.Increment(ref app.Deployments);
         app.DeployedSha = package.Sha256;
-        return Task.CompletedTask;
     }
 
     public Task SetProjectVersionAsync(ConnectorTarget connector, BuildNumber build, CancellationToken cancellationToken = default)

@@ -118,7 +118,8 @@ internal static class FleetCommands
     private static Func<ParseResult, IEnumerable<KeyValuePair<string, string?>>> ActorAndMaxParallelFlags(Option<string?> actor, Option<int?> maxParallel) =>
         parse => [new("MaxParallel", CommandRunner.Format(parse.GetValue(maxParallel))), new("Actor", parse.GetValue(actor))];
 
-    // Runs a rollout with a progress display in text mode, then prints its report: exit 0 when it succeeded, else 1.
+    // Runs a rollout with a progress display in text mode, then prints its report: exit 0 when it succeeded, 3 when it was
+    // stopped because its build was invalidated underneath it, else 1.
     private static async Task<int> RollOutAsync(CommandSession session, CliConsole console, Func<IProgress<ConnectorResult>?, Task<RolloutReport>> rollout, CancellationToken cancellationToken)
     {
         var progress = await CreateProgressAsync(session, console, cancellationToken).ConfigureAwait(false);
@@ -133,7 +134,7 @@ internal static class FleetCommands
         }
 
         session.Emit(RolloutResult.Of(report), TextOutput.Write);
-        return report.Succeeded ? ExitCodes.Success : ExitCodes.Incomplete;
+        return ExitCodes.For(report);
     }
 
     // Human output shows progress; the total is counted from the inventory first (it may change while the rollout runs).

@@ -110,7 +110,8 @@ internal sealed record RolloutResult(
     long DurationMs,
     IReadOnlyDictionary<string, int> Totals,
     int Mismatched,
-    IReadOnlyList<ConnectorRolloutResult> Connectors)
+    IReadOnlyList<ConnectorRolloutResult> Connectors,
+    string? StopReason)
 {
     public static RolloutResult Of(RolloutReport report) => new(
         report.RolloutId,
@@ -132,7 +133,8 @@ internal sealed record RolloutResult(
                 c.Verification,
                 c.VerifiedVersion,
                 (long)c.Duration.TotalMilliseconds,
-                c.ErrorMessage ?? (c.Verification == VerificationOutcome.Mismatch ? $"PROJECT_VERSION is '{c.VerifiedVersion ?? "(not set)"}' after the rollout" : null)))]);
+                c.ErrorMessage ?? (c.Verification == VerificationOutcome.Mismatch ? $"PROJECT_VERSION is '{c.VerifiedVersion ?? "(not set)"}' after the rollout" : null)))],
+        report.StopReason);
 }
 
 /// <summary>One connector in a dry-run plan.</summary>

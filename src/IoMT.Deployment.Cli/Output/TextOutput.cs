@@ -141,14 +141,18 @@ internal static class TextOutput
             RolloutKind.Rollback => $"Rollback from build {r.From ?? "none"} to build {r.Target}",
             _ => $"Update to build {r.Target} (from {r.From ?? "none"})",
         };
-        Line(w, $"{what.ToString(Invariant)} (rollout {r.RolloutId}): {(r.Succeeded ? "succeeded" : "INCOMPLETE")} in {r.DurationMs / 1000.0:0.0} s.");
-        Line(w, $"  {Count(r, ConnectorOutcome.Updated)} updated, {Count(r, ConnectorOutcome.AlreadyCurrent)} already current, {Count(r, ConnectorOutcome.Deleted)} deleted, {Count(r, ConnectorOutcome.Failed)} failed, {r.Mismatched} not verified.");
+        Line(w, $"{what.ToString(Invariant)} (rollout {r.RolloutId}): {(r.Succeeded ? "succeeded" : r.StopReason is not null ? "STOPPED" : "INCOMPLETE")} in {r.DurationMs / 1000.0:0.0} s.");
+        Line(w, $"  {Count(r, ConnectorOutcome.Updated)} updated, {Count(r, ConnectorOutcome.AlreadyCurrent)} already current, {Count(r, ConnectorOutcome.Deleted)} deleted, {Count(r, ConnectorOutcome.Failed)} failed, {Count(r, ConnectorOutcome.Stopped)} stopped, {r.Mismatched} not verified.");
         foreach (var c in r.Connectors.Where(c => c.Outcome == ConnectorOutcome.Failed || c.Verification == VerificationOutcome.Mismatch))
         {
             Line(w, $"  {c.Connector}: {c.Outcome}, {c.Error}");
         }
 
-        if (!r.Succeeded)
+        if (r.StopReason is not null)
+        {
+            Line(w, $"Stopped: {r.StopReason}. No deployment of build {r.Target} was started after that; the {Count(r, ConnectorOutcome.Updated)} connectors updated before the stop run it until a rollback restores them.");
+        }
+        else if (!r.Succeeded)
         {
             Line(w, $"Build {r.Target} stays in flight; the next update retries the connectors that are not on it.");
         }

@@ -82,6 +82,7 @@ public sealed class DeploymentMetrics : IDisposable
         ConnectorOutcome.AlreadyCurrent => "already_current",
         ConnectorOutcome.Deleted => "deleted",
         ConnectorOutcome.Failed => "failed",
+        ConnectorOutcome.Stopped => "stopped",
         _ => "unknown",
     };
 

@@ -85,4 +85,13 @@ internal static partial class Log
 
     [LoggerMessage(1033, LogLevel.Information, "Build {Build} is already delivered with the same content; nothing written.")]
     public static partial void DeliveryAlreadyExists(ILogger logger, string build);
+
+    [LoggerMessage(1040, LogLevel.Warning, "Rollout {RolloutId} ({Kind}) to build {Build} stopped: {Reason}. {Stopped} connectors were not started; {Updated} updated before the stop.")]
+    public static partial void RolloutStopped(ILogger logger, string rolloutId, RolloutKind kind, string build, string reason, int stopped, int updated);
+
+    [LoggerMessage(1041, LogLevel.Warning, "Reading the version state to watch the rollout of build {Build} failed; the rollout goes on until the state has been unreadable for three watch intervals.")]
+    public static partial void StateWatchReadFailed(ILogger logger, Exception exception, string build);
+
+    [LoggerMessage(1042, LogLevel.Warning, "Rollback: another rollout holds the lock; build {Build} is invalidated so that it stops, and this rollback waits up to {Wait} for the lock.")]
+    public static partial void RollbackWaitingForLock(ILogger logger, string build, TimeSpan wait);
 }

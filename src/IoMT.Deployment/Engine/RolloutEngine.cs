@@ -101,7 +101,7 @@ public sealed class RolloutEngine : IRolloutEngine
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Reason, nameof(request));
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Actor, nameof(request));
-        return UnderLockAsync("rollback", token => RollbackCoreAsync(request, progress, token), cancellationToken);
+        return UnderLockAsync("rollback", token => RollbackCoreAsync(request, progress, token), cancellationToken, ct => AcquireForRollbackAsync(request, ct));
     }
 
     /// <inheritdoc/>
@@ -273,16 +273,41 @@ public sealed class RolloutEngine : IRolloutEngine
 
     private async Task<RolloutReport> RollbackCoreAsync(RollbackRequest request, IProgress<ConnectorResult>? progress, CancellationToken token)
     {
-        var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
-        var state = entry.State;
+        var state = (await _versions.ReadAsync(token).ConfigureAwait(false)).State;
+        var builds = await ListBuildsAsync(token).ConfigureAwait(false);
+        var (bad, target) = ResolveRollback(state, builds, request);
+
+        var package = await ReadPackageAsync(target.Build, token).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
+        await ChangeStateAsync(
+            s =>
+            {
+                foreach (var build in toInvalidate)
+                {
+                    s = s.IsInvalidated(build) ? s : s.WithInvalidated(new BuildInvalidation(build, request.Reason, now, request.Actor));
+                }
+
+                return s with { InFlight = target.Build };
+            },
+            token).ConfigureAwait(false);
+        foreach (var build in toInvalidate.Where(b => !state.IsInvalidated(b)))
+        {
+            Log.BuildInvalidated(_logger, build.ToString(), request.Actor, request.Reason);
+        }
+
+        Log.RollbackStarted(_logger, bad.ToString(), target.Build.ToString());
+        return await RollOutAsync(RolloutKind.Rollback, state.Current, package, progress, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Works out the bad build and the build to roll back to; throws, changing nothing, when the request cannot be met.</summary>
+    private static (BuildNumber Bad, ArtifactInfo Target) ResolveRollback(VersionState state, List<ArtifactInfo> builds, RollbackRequest request)
+    {
         var bad = state.InFlight ?? state.Current
             ?? throw new BuildNotFoundException(null, "Nothing to roll back: no build is current or in flight.");
-        var builds = await ListBuildsAsync(token).ConfigureAwait(false);
-
-        ArtifactInfo target;
         if (request.To is { } named)
         {
-            target = builds.FirstOrDefault(b => b.Build == named)
+            var target = builds.FirstOrDefault(b => b.Build == named)
                 ?? throw new BuildNotFoundException(named, $"Cannot roll back to build {named}: it is not in the artifact store.");
             if (named >= bad)
             {
@@ -293,43 +318,71 @@ public sealed class RolloutEngine : IRolloutEngine
             {
                 throw new BuildInvalidatedException(named, $"Cannot roll back to build {named}: it is invalidated. Reinstate it first.");
             }
-        }
-        else
-        {
-            target = builds.LastOrDefault(b => b.Build < bad && !state.IsInvalidated(b.Build))
-                ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build.");
+
+            return (bad, target);
         }
 
-        var package = await ReadPackageAsync(target.Build, token).ConfigureAwait(false);
-        var now = _time.GetUtcNow();
-        var toInvalidate = builds.Select(b => b.Build).Where(b => b > target.Build && b < bad).Append(bad).ToList();
-        await ChangeStateAsync(
-            s =>
+        return (bad, builds.LastOrDefault(b => b.Build < bad && !state.IsInvalidated(b.Build))
+            ?? throw new BuildNotFoundException(null, $"Cannot roll back from build {bad}: there is no valid older build."));
+    }
+
+    /// <summary>
+    /// Takes the lock for a rollback. When another rollout holds it, the rollback does not just give up: it invalidates the
+    /// bad build (which stops that rollout within <see cref="RolloutOptions.StateWatchInterval"/>) and waits, up to
+    /// <see cref="RolloutOptions.RollbackLockWait"/>, for the lock to be released.
+    /// </summary>
+    private async Task<IRolloutLease> AcquireForRollbackAsync(RollbackRequest request, CancellationToken cancellationToken)
+    {
+        var lease = await _lock.TryAcquireAsync(_owner, cancellationToken).ConfigureAwait(false);
+        if (lease is not null)
+        {
+            return lease;
+        }
+
+        // Check the request before changing anything: a rollback that cannot run must not invalidate a build.
+        var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
+        var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
+        var (bad, _) = ResolveRollback(state, builds, request);
+        if (!state.IsInvalidated(bad))
+        {
+            var now = _time.GetUtcNow();
+            await ChangeStateAsync(
+                s => s.IsInvalidated(bad) ? null : s.WithInvalidated(new BuildInvalidation(bad, request.Reason, now, request.Actor)),
+                cancellationToken).ConfigureAwait(false);
+            Log.BuildInvalidated(_logger, bad.ToString(), request.Actor, request.Reason);
+        }
+
+        var wait = _options.RollbackLockWait;
+        Log.RollbackWaitingForLock(_logger, bad.ToString(), wait);
+        var deadline = _time.GetUtcNow() + wait;
+        var poll = _options.StateWatchInterval < TimeSpan.FromSeconds(1) ? _options.StateWatchInterval : TimeSpan.FromSeconds(1);
+        while (_time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(poll, _time, cancellationToken).ConfigureAwait(false);
+            lease = await _lock.TryAcquireAsync(_owner, cancellationToken).ConfigureAwait(false);
+            if (lease is not null)
             {
-                foreach (var build in toInvalidate)
-                {
-                    s = s.WithInvalidated(new BuildInvalidation(build, request.Reason, now, request.Actor));
-                }
-
-                return s with { InFlight = target.Build };
-            },
-            token).ConfigureAwait(false);
-        foreach (var build in toInvalidate)
-        {
-            Log.BuildInvalidated(_logger, build.ToString(), request.Actor, request.Reason);
+                return lease;
+            }
         }
 
-        Log.RollbackStarted(_logger, bad.ToString(), target.Build.ToString());
-        return await RollOutAsync(RolloutKind.Rollback, state.Current, package, progress, token).ConfigureAwait(false);
+        Log.LockHeld(_logger, "rollback");
+        throw new RolloutLockHeldException(
+            $"Another rollout still holds the rollout lock after {wait:g}. Build {bad} is invalidated, so that rollout stops deploying it and no update picks it again; " +
+            "run the rollback again to restore the connectors that received it.");
     }
 
     /// <summary>Runs a rollout under the rollout lock, in a span, cancelled when the lease is lost; logs and counts its failure.</summary>
-    private async Task<RolloutReport> UnderLockAsync(string operation, Func<CancellationToken, Task<RolloutReport>> rollout, CancellationToken cancellationToken)
+    private async Task<RolloutReport> UnderLockAsync(
+        string operation,
+        Func<CancellationToken, Task<RolloutReport>> rollout,
+        CancellationToken cancellationToken,
+        Func<CancellationToken, Task<IRolloutLease>>? acquire = null)
     {
         using var activity = DeploymentMetrics.ActivitySource.StartActivity("iomt.deployment." + operation);
         try
         {
-            var lease = await AcquireAsync(operation, cancellationToken).ConfigureAwait(false);
+            var lease = await (acquire ?? (ct => AcquireAsync(operation, ct)))(cancellationToken).ConfigureAwait(false);
             await using (lease.ConfigureAwait(false))
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
@@ -451,18 +504,26 @@ public sealed class RolloutEngine : IRolloutEngine
         var target = package.Build;
         var started = _time.GetUtcNow();
         var startedTimestamp = _time.GetTimestamp();
+        var watch = new RolloutWatch(_versions, target, _options.StateWatchInterval, _time, _logger, cancellationToken);
 
         var results = await _policy.ExecuteAsync(
             _inventory.ListAsync(cancellationToken),
             async (connector, ct) =>
             {
-                var result = await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false);
+                var result = await watch.MayContinueAsync(ct).ConfigureAwait(false)
+                    ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
+                    : Stopped(kind, connector);
                 progress?.Report(result);
                 return result;
             },
             cancellationToken).ConfigureAwait(false);
 
-        await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+        // A stopped rollout's target is invalidated: there is nothing to verify against, and current must not move.
+        var stopReason = await watch.MayContinueAsync(cancellationToken).ConfigureAwait(false) ? null : watch.StopReason;
+        if (stopReason is null)
+        {
+            await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+        }
 
         // One pass for every summary: outcome counts and mismatches.
         var counts = new int[Enum.GetValues<ConnectorOutcome>().Length];
@@ -477,10 +538,14 @@ public sealed class RolloutEngine : IRolloutEngine
             }
         }
 
-        var succeeded = counts[(int)ConnectorOutcome.Failed] == 0 && mismatched == 0;
+        var succeeded = stopReason is null && counts[(int)ConnectorOutcome.Failed] == 0 && mismatched == 0;
         if (succeeded)
         {
             await ChangeStateAsync(s => Completed(s, target), cancellationToken).ConfigureAwait(false);
+        }
+        else if (stopReason is not null)
+        {
+            Log.RolloutStopped(_logger, rolloutId, kind, target.ToString(), stopReason, counts[(int)ConnectorOutcome.Stopped], counts[(int)ConnectorOutcome.Updated]);
         }
         else
         {
@@ -498,6 +563,7 @@ public sealed class RolloutEngine : IRolloutEngine
             CompletedAt = completed,
             Connectors = results,
             Succeeded = succeeded,
+            StopReason = stopReason,
         };
 
         LogUpdated(report, counts[(int)ConnectorOutcome.Updated]);
@@ -615,6 +681,12 @@ public sealed class RolloutEngine : IRolloutEngine
         return result;
     }
 
+    private ConnectorResult Stopped(RolloutKind kind, ConnectorTarget connector)
+    {
+        _metrics.ConnectorCompleted(kind, ConnectorOutcome.Stopped, TimeSpan.Zero);
+        return new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Stopped };
+    }
+
     private ConnectorResult Deleted(ConnectorTarget connector, long started, string rolloutId)
     {
         Log.ConnectorDeleted(_logger, connector.Id, rolloutId);
@@ -642,6 +714,8 @@ public sealed class RolloutEngine : IRolloutEngine
             return (ConnectorOutcome.AlreadyCurrent, previous);
         }
 
+        // Once a deployment has started it is finished, PROJECT_VERSION included, even when the rollout is stopped meanwhile:
+        // the setting must name the code the app runs, or a rollback would find the old build there and skip the app.
         await _deployer.DeployAsync(connector, package, cancellationToken).ConfigureAwait(false);
         await _deployer.SetProjectVersionAsync(connector, package.Build, cancellationToken).ConfigureAwait(false);
         return (ConnectorOutcome.Updated, previous);
