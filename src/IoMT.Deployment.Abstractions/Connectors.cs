@@ -59,6 +59,15 @@ public enum ConnectorOutcome
     /// (or a rollback asked it to stop). Nothing was changed on the connector; see <see cref="RolloutReport.StopReason"/>.
     /// </summary>
     Stopped,
+
+    /// <summary>Skipped: the connector is pinned to another build (see <see cref="VersionState.Pins"/>).</summary>
+    Pinned,
+
+    /// <summary>Skipped: the connector is excluded from rollouts.</summary>
+    Excluded,
+
+    /// <summary>Brought back to the previous build after its wave halted (or the rollout was aborted).</summary>
+    RolledBack,
 }
 
 /// <summary>What the verification after a rollout found on one connector.</summary>
@@ -73,6 +82,9 @@ public enum VerificationOutcome
 
     /// <summary>The connector is gone.</summary>
     Deleted,
+
+    /// <summary>The connector is excluded from rollouts; its version is not judged.</summary>
+    Excluded,
 }
 
 /// <summary>One connector's part in a rollout.</summary>

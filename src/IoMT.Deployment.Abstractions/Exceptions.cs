@@ -147,14 +147,22 @@ public sealed class DeploymentFailedException : DeploymentException
     /// <param name="connectorId">The connector.</param>
     /// <param name="message">What failed. Never a secret.</param>
     /// <param name="innerException">The cause.</param>
-    public DeploymentFailedException(string connectorId, string message, Exception? innerException = null)
+    /// <param name="kind">Whether the build, the platform or nobody knows is to blame; rollout thresholds count only <see cref="DeploymentFailureKind.BuildAttributable"/> and <see cref="DeploymentFailureKind.Unknown"/>.</param>
+    public DeploymentFailedException(string connectorId, string message, Exception? innerException = null, DeploymentFailureKind kind = DeploymentFailureKind.Unknown)
         : base(message, innerException)
     {
         ConnectorId = connectorId;
+        Kind = kind;
     }
 
     /// <summary>Gets the connector's id.</summary>
     public string ConnectorId { get; }
+
+    /// <summary>Gets what the failure is attributed to.</summary>
+    public DeploymentFailureKind Kind { get; }
+
+    /// <summary>Gets a value indicating whether the failure is the platform's (transient, throttled) and worth retrying rather than counting against the build.</summary>
+    public bool IsTransient => Kind is DeploymentFailureKind.Transient or DeploymentFailureKind.Throttled;
 }
 
 /// <summary>After a rollout, a connector does not run the build it should.</summary>
@@ -191,4 +199,31 @@ public sealed class RolloutLockHeldException : DeploymentException
         : base(message)
     {
     }
+}
+
+/// <summary>An operator command found no active rollout, or one whose status the command does not apply to; nothing changed.</summary>
+public sealed class RolloutNotActiveException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What the command found.</param>
+    public RolloutNotActiveException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>What a failed deployment is attributed to.</summary>
+public enum DeploymentFailureKind
+{
+    /// <summary>Not known; counted against the build, as the safe choice.</summary>
+    Unknown,
+
+    /// <summary>The deployment ran and failed (Kudu status Failed, the app did not start): the build is to blame.</summary>
+    BuildAttributable,
+
+    /// <summary>The platform failed (5xx, timeouts, dropped connections): retried, not counted against the build.</summary>
+    Transient,
+
+    /// <summary>The platform throttled the requests (429): retried, not counted against the build.</summary>
+    Throttled,
 }

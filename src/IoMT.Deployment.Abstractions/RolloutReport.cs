@@ -34,6 +34,12 @@ public sealed record RolloutReport
     /// </summary>
     public string? StopReason { get; init; }
 
+    /// <summary>Gets the progressive rollout's record after this tick, or <see langword="null"/> for a run without one (stragglers).</summary>
+    public RolloutRecord? Rollout { get; init; }
+
+    /// <summary>Gets when the rollout next needs a tick (the end of a bake), or <see langword="null"/> when nothing is scheduled.</summary>
+    public DateTimeOffset? NextTickAt { get; init; }
+
     /// <summary>Gets the rollout's duration.</summary>
     public TimeSpan Duration => CompletedAt - StartedAt;
 

@@ -23,6 +23,43 @@ public sealed record VersionState
     /// <summary>Gets when the state was last changed.</summary>
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    /// <summary>Gets the latest progressive rollout (active or finished), or <see langword="null"/> before the first.</summary>
+    public RolloutRecord? Rollout { get; init; }
+
+    /// <summary>Gets the connectors held on a build or excluded from rollouts.</summary>
+    public IReadOnlyList<ConnectorPin> Pins { get; init; } = [];
+
+    /// <summary>Finds a connector's pin.</summary>
+    /// <param name="connectorId">The connector's id.</param>
+    /// <returns>The pin, or <see langword="null"/> when the connector is not pinned.</returns>
+    public ConnectorPin? PinOf(string connectorId)
+    {
+        foreach (var pin in Pins)
+        {
+            if (string.Equals(pin.Connector, connectorId, StringComparison.Ordinal))
+            {
+                return pin;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Returns this state with a connector's pin set (replacing any earlier pin of it).</summary>
+    /// <param name="pin">The pin.</param>
+    /// <returns>The new state.</returns>
+    public VersionState WithPin(ConnectorPin pin)
+    {
+        ArgumentNullException.ThrowIfNull(pin);
+        return this with { Pins = [.. Pins.Where(p => !string.Equals(p.Connector, pin.Connector, StringComparison.Ordinal)), pin] };
+    }
+
+    /// <summary>Returns this state without a connector's pin.</summary>
+    /// <param name="connectorId">The connector's id.</param>
+    /// <returns>The new state.</returns>
+    public VersionState WithoutPin(string connectorId) =>
+        this with { Pins = [.. Pins.Where(p => !string.Equals(p.Connector, connectorId, StringComparison.Ordinal))] };
+
     /// <summary>Tells whether a build is invalidated.</summary>
     /// <param name="build">The build.</param>
     /// <returns><see langword="true"/> when the build is invalidated.</returns>

@@ -44,6 +44,67 @@ public sealed class RolloutOptions
     /// <value>2 minutes. Between 00:00:00 (do not wait) and 01:00:00.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "IoMTDeployment:Rollout:RollbackLockWait must be between 00:00:00 and 01:00:00.")]
     public TimeSpan RollbackLockWait { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Gets the waves a new build goes out in, in order. Empty (the default): one wave with every connector, no bake, no gate.
+    /// A connector belongs to the first wave that selects it; connectors no wave selects belong to the last wave.
+    /// </summary>
+    public IList<WaveOptions> Waves { get; } = [];
+
+    /// <summary>Gets or sets what a rollout does when a wave goes over its failure threshold.</summary>
+    /// <value><see cref="HaltAction.Rollback"/>.</value>
+    public HaltAction OnHalt { get; set; } = HaltAction.Rollback;
+
+    /// <summary>Gets or sets the salt of the stable hash that assigns connectors to percentage waves; change it to draw a different canary sample.</summary>
+    /// <value><c>iomt</c>.</value>
+    public string Salt { get; set; } = "iomt";
+
+    /// <summary>Gets or sets how many ticks may deploy a wave whose connectors keep failing transiently before those failures count against its threshold.</summary>
+    /// <value>3. Between 1 and 100.</value>
+    [Range(1, 100, ErrorMessage = "IoMTDeployment:Rollout:MaxWaveAttempts must be between 1 and 100.")]
+    public int MaxWaveAttempts { get; set; } = 3;
+
+    /// <summary>Gets or sets the time one connector's deployment is assumed to take, for the dry run's estimate.</summary>
+    /// <value>1 minute.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "IoMTDeployment:Rollout:EstimatedConnectorTime must be between 00:00:00 and 1.00:00:00.")]
+    public TimeSpan EstimatedConnectorTime { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>One wave of a progressive rollout (<c>IoMTDeployment:Rollout:Waves:N</c>).</summary>
+public sealed class WaveOptions
+{
+    /// <summary>Gets or sets the wave's name (unique).</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>Gets or sets a value indicating whether the wave selects the connectors flagged canary in the inventory.</summary>
+    public bool Canary { get; set; }
+
+    /// <summary>Gets or sets a tag the wave selects, as <c>key=value</c> (e.g. <c>tier=free</c>).</summary>
+    public string? Tag { get; set; }
+
+    /// <summary>Gets the ids of connectors the wave selects.</summary>
+    public IList<string> Connectors { get; } = [];
+
+    /// <summary>Gets or sets the cumulative share of the fleet reached once this wave is done (0 to 100), assigned by a stable hash of the connector id.</summary>
+    public double? Percent { get; set; }
+
+    /// <summary>Gets or sets how long the wave bakes after it is verified, before its health gate is judged.</summary>
+    /// <value>Zero.</value>
+    public TimeSpan BakeTime { get; set; }
+
+    /// <summary>Gets or sets the most failed (or unhealthy) connectors the wave tolerates.</summary>
+    /// <value><see langword="null"/>: with <see cref="MaxFailedPercent"/> also unset, none.</value>
+    public int? MaxFailed { get; set; }
+
+    /// <summary>Gets or sets the largest share, in percent, of failed (or unhealthy) connectors the wave tolerates.</summary>
+    public double? MaxFailedPercent { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the rollout waits for an operator's promote before this wave.</summary>
+    public bool RequireApproval { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the wave's gate asks the health signals (no data pauses the rollout).</summary>
+    /// <value><see langword="true"/>.</value>
+    public bool RequireHealth { get; set; } = true;
 }
 
 /// <summary>When the hourly update worker runs.</summary>
@@ -61,6 +122,11 @@ public sealed class UpdateWorkerOptions
     /// <value>30 seconds. Between zero and one day.</value>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:InitialDelay must be between 00:00:00 and 1.00:00:00.")]
     public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the time between two ticks while a rollout is active (running, baking, awaiting approval, paused); a bake's end is ticked at on time.</summary>
+    /// <value>1 minute. Between 00:00:01 and 1.00:00:00.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:ActivePeriod must be between 00:00:01 and 1.00:00:00.")]
+    public TimeSpan ActivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Where the embedded local provider keeps builds, state, connectors and their deployed code.</summary>

@@ -71,6 +71,38 @@ public interface IRolloutEngine
     /// <param name="cancellationToken">Cancels the reads.</param>
     /// <returns>The status.</returns>
     Task<DeploymentStatus> GetStatusAsync(bool includeFleet = true, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gives the active rollout an operator command, recorded with actor, reason and time. Written under the version
+    /// state's ETag without the rollout lock, so it takes effect within one tick (a pause or abort also stops the wave being
+    /// deployed within <see cref="RolloutOptions.StateWatchInterval"/>).
+    /// </summary>
+    /// <param name="action">The command.</param>
+    /// <param name="actor">Who gives it.</param>
+    /// <param name="reason">Why; required for <see cref="OperatorAction.Pause"/> and <see cref="OperatorAction.Abort"/>.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The rollout record with the command applied.</returns>
+    /// <exception cref="RolloutNotActiveException">No rollout is active, or the command does not apply to its status; nothing changed.</exception>
+    Task<RolloutRecord> CommandAsync(OperatorAction action, string actor, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Pins a connector to a build (no update or rollback moves it) or, with a <see langword="null"/> build, excludes it from rollouts.</summary>
+    /// <param name="connectorId">The connector's id.</param>
+    /// <param name="build">The build to hold it on, or <see langword="null"/> to exclude it.</param>
+    /// <param name="reason">Why.</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The pin.</returns>
+    /// <exception cref="ConnectorNotFoundException">The connector is not in the inventory; nothing changed.</exception>
+    /// <exception cref="BuildNotFoundException">The build is not in the artifact store; nothing changed.</exception>
+    /// <exception cref="BuildInvalidatedException">The build is invalidated; nothing changed.</exception>
+    Task<ConnectorPin> PinAsync(string connectorId, BuildNumber? build, string reason, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a connector's pin or exclusion; the next tick brings it to the current build.</summary>
+    /// <param name="connectorId">The connector's id.</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="true"/> when the connector was pinned.</returns>
+    Task<bool> UnpinAsync(string connectorId, string actor, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What a rollback does.</summary>
@@ -90,13 +122,45 @@ public enum PlannedAction
 
     /// <summary>Skip: the connector's app is gone.</summary>
     SkipDeleted,
+
+    /// <summary>Skip: the connector is pinned to a build.</summary>
+    SkipPinned,
+
+    /// <summary>Skip: the connector is excluded from rollouts.</summary>
+    SkipExcluded,
 }
 
 /// <summary>One connector in a <see cref="RolloutPlan"/>.</summary>
 /// <param name="Connector">The connector.</param>
 /// <param name="Action">What the update would do.</param>
 /// <param name="CurrentVersion">Its <c>PROJECT_VERSION</c> now.</param>
-public sealed record PlannedConnector(ConnectorTarget Connector, PlannedAction Action, string? CurrentVersion);
+/// <param name="Wave">The index of the wave that reaches it, or -1 when none does (pinned, excluded, deleted).</param>
+public sealed record PlannedConnector(ConnectorTarget Connector, PlannedAction Action, string? CurrentVersion, int Wave = -1);
+
+/// <summary>One wave of a <see cref="RolloutPlan"/>.</summary>
+public sealed record PlannedWave
+{
+    /// <summary>Gets the wave's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the ids of the connectors it selects, sorted.</summary>
+    public required IReadOnlyList<string> Connectors { get; init; }
+
+    /// <summary>Gets how long it bakes after it is verified.</summary>
+    public TimeSpan BakeTime { get; init; }
+
+    /// <summary>Gets the most failed connectors it tolerates, when set.</summary>
+    public int? MaxFailed { get; init; }
+
+    /// <summary>Gets the largest share (percent) of failed connectors it tolerates, when set.</summary>
+    public double? MaxFailedPercent { get; init; }
+
+    /// <summary>Gets a value indicating whether an operator must promote the rollout before this wave.</summary>
+    public bool RequireApproval { get; init; }
+
+    /// <summary>Gets a value indicating whether its health gate asks the health signals.</summary>
+    public bool RequireHealth { get; init; }
+}
 
 /// <summary>What an update would do; nothing was changed to find out.</summary>
 public sealed record RolloutPlan
@@ -112,6 +176,18 @@ public sealed record RolloutPlan
 
     /// <summary>Gets each connector's planned action.</summary>
     public required IReadOnlyList<PlannedConnector> Connectors { get; init; }
+
+    /// <summary>Gets the waves (one wave with every connector when no waves are configured, or for straggler and rollback runs).</summary>
+    public IReadOnlyList<PlannedWave> Waves { get; init; } = [];
+
+    /// <summary>Gets the plan's fingerprint; the rollout it starts records the same one.</summary>
+    public string Fingerprint { get; init; } = string.Empty;
+
+    /// <summary>Gets the estimated duration: deployments at the configured parallelism plus bakes.</summary>
+    public TimeSpan EstimatedDuration { get; init; }
+
+    /// <summary>Gets the active rollout the update would continue, when one is active.</summary>
+    public RolloutRecord? Active { get; init; }
 }
 
 /// <summary>One connector's version as found by <see cref="IRolloutEngine.VerifyAsync"/> or <see cref="IRolloutEngine.GetStatusAsync"/>.</summary>

@@ -215,6 +215,18 @@ public sealed class RolloutEngine : IRolloutEngine
         };
     }
 
+    /// <inheritdoc/>
+    public Task<RolloutRecord> CommandAsync(OperatorAction action, string actor, string? reason = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Operator commands arrive with the progressive rollout engine.");
+
+    /// <inheritdoc/>
+    public Task<ConnectorPin> PinAsync(string connectorId, BuildNumber? build, string reason, string actor, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Pins arrive with the progressive rollout engine.");
+
+    /// <inheritdoc/>
+    public Task<bool> UnpinAsync(string connectorId, string actor, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Pins arrive with the progressive rollout engine.");
+
     private async Task<FleetVerification> VerifyFleetAsync(VersionState state, CancellationToken cancellationToken)
     {
         var expected = state.Current?.ToString();
