@@ -19,8 +19,8 @@ internal sealed class CliSettings
     /// <summary>The Azure provider's name.</summary>
     public const string AzureProvider = "azure";
 
-    /// <summary>The default actor when neither <c>--actor</c>, the <c>Actor</c> setting nor <c>USER</c> names one.</summary>
-    public const string DefaultActor = "iomt-deploy";
+    /// <summary>The actor when the operating system names no user at all (a container without a passwd entry or <c>USER</c>).</summary>
+    public const string UnknownActor = "unknown-user";
 
     /// <summary>Gets or sets the provider: <c>local</c> (embedded, a folder) or <c>azure</c> (Blob Storage, Cosmos DB, App Service).</summary>
     /// <value><c>local</c>.</value>
@@ -37,9 +37,16 @@ internal sealed class CliSettings
     [Range(1, 1024, ErrorMessage = "MaxParallel (--max-parallel, IOMT_DEPLOY__MAXPARALLEL) must be between 1 and 1024.")]
     public int? MaxParallel { get; set; }
 
-    /// <summary>Gets or sets who is recorded as the actor of invalidations, rollbacks and reinstatements.</summary>
-    /// <value>The <c>USER</c> environment variable, else <c>iomt-deploy</c>.</value>
-    public string Actor { get; set; } = DefaultActor;
+    /// <summary>
+    /// Gets or sets who is recorded as the actor of invalidations, rollbacks, reinstatements, operator commands and pins:
+    /// the <c>Actor</c> setting (<c>--actor</c>), else the operating-system user. With the azure provider and no
+    /// <c>Actor</c> setting, commands record the signed-in Azure principal instead (see <see cref="Composition.SignedInActor"/>).
+    /// </summary>
+    /// <value>The <c>USER</c> (or <c>USERNAME</c>) environment variable, else <see cref="Environment.UserName"/>; never the tool's name.</value>
+    public string Actor { get; set; } = UnknownActor;
+
+    /// <summary>Gets or sets a value indicating whether <see cref="Actor"/> was given (<c>--actor</c>, <c>IOMT_DEPLOY__ACTOR</c>, the file) rather than derived.</summary>
+    public bool ActorIsExplicit { get; set; }
 
     /// <summary>Builds the configuration: the <c>--config</c> file, overridden by the environment, overridden by the flags.</summary>
     /// <param name="configFile">The JSON file named by <c>--config</c>, or <see langword="null"/>.</param>
@@ -77,7 +84,7 @@ internal sealed class CliSettings
 
     /// <summary>Reads and validates the top-level settings.</summary>
     /// <param name="configuration">The configuration.</param>
-    /// <param name="environment">The environment, for the <c>USER</c> default of the actor.</param>
+    /// <param name="environment">The environment, for the <c>USER</c>/<c>USERNAME</c> default of the actor.</param>
     /// <returns>The settings.</returns>
     /// <exception cref="CliException">A setting is invalid; the message names it (exit code 2).</exception>
     public static CliSettings Read(IConfiguration configuration, IReadOnlyDictionary<string, string?> environment)
@@ -103,12 +110,8 @@ internal sealed class CliSettings
         }
 
         var actor = configuration["Actor"];
-        if (string.IsNullOrWhiteSpace(actor))
-        {
-            environment.TryGetValue("USER", out actor);
-        }
-
-        settings.Actor = string.IsNullOrWhiteSpace(actor) ? DefaultActor : actor.Trim();
+        settings.ActorIsExplicit = !string.IsNullOrWhiteSpace(actor);
+        settings.Actor = settings.ActorIsExplicit ? actor!.Trim() : OperatingSystemUser(environment);
 
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(settings, new ValidationContext(settings), results, validateAllProperties: true))
@@ -117,6 +120,24 @@ internal sealed class CliSettings
         }
 
         return settings;
+    }
+
+    /// <summary>Names the operating-system user running the tool.</summary>
+    /// <param name="environment">The environment: <c>USER</c> (Unix) or <c>USERNAME</c> (Windows) when set.</param>
+    /// <returns>The user name; <see cref="UnknownActor"/> only when the system names none.</returns>
+    public static string OperatingSystemUser(IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        foreach (var name in (string[])["USER", "USERNAME"])
+        {
+            if (environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value))
+            {
+                return value.Trim();
+            }
+        }
+
+        var user = Environment.UserName;
+        return string.IsNullOrWhiteSpace(user) ? UnknownActor : user;
     }
 
     private static IEnumerable<KeyValuePair<string, string?>> FromEnvironment(IReadOnlyDictionary<string, string?> environment)

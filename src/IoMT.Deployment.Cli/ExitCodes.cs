@@ -33,7 +33,7 @@ internal static class ExitCodes
     {
         CliException cli => cli.ExitCode,
         OptionsValidationException or InvalidPackageException => BadInput,
-        ArtifactConflictException or VersionStateConflictException or RolloutLockHeldException or BuildInvalidatedException => Conflict,
+        ArtifactConflictException or VersionStateConflictException or RolloutLockHeldException or BuildInvalidatedException or RolloutNotActiveException => Conflict,
         BuildNotFoundException or ConnectorNotFoundException => NotFound,
         ArtifactStoreException store => IsMissingStore(store) ? NotFound : Unexpected,
         OperationCanceledException => Cancelled,
@@ -42,9 +42,17 @@ internal static class ExitCodes
 
     /// <summary>Maps a rollout's report to its exit code.</summary>
     /// <param name="report">The report.</param>
-    /// <returns>0 when it succeeded; 3 (conflict) when it stopped because its build was invalidated underneath it; otherwise 1.</returns>
-    public static int For(RolloutReport report) =>
-        report.Succeeded ? Success : report.StopReason is not null ? Conflict : Incomplete;
+    /// <returns>
+    /// For a progressive rollout: 0 while it runs, bakes, awaits approval or is paused and once it completed; 1 when it halted
+    /// or was rolled back. Otherwise: 0 when it succeeded; 3 (conflict) when it stopped because its build was invalidated
+    /// underneath it; otherwise 1.
+    /// </returns>
+    public static int For(RolloutReport report) => report.Rollout?.Status switch
+    {
+        RolloutStatus.Completed or RolloutStatus.Running or RolloutStatus.Baking or RolloutStatus.AwaitingApproval or RolloutStatus.Paused => Success,
+        RolloutStatus.Halted or RolloutStatus.RolledBack => Incomplete,
+        _ => report.Succeeded ? Success : report.StopReason is not null ? Conflict : Incomplete,
+    };
 
     /// <summary>Names an exit code for JSON error output.</summary>
     /// <param name="exitCode">The code.</param>

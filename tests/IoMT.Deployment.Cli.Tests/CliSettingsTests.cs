@@ -49,8 +49,27 @@ public sealed class CliSettingsTests : IDisposable
         Assert.Null(settings.MaxParallel);
         Assert.Equal("alice", settings.Actor);
 
+        Assert.False(settings.ActorIsExplicit);
+    }
+
+    [Fact]
+    public void Without_USER_the_actor_is_the_operating_system_user_never_the_tools_name()
+    {
         var anonymous = CliSettings.Read(CliSettings.BuildConfiguration(null, Env(), new Dictionary<string, string?>()), Env());
-        Assert.Equal("iomt-deploy", anonymous.Actor);
+        Assert.NotEqual("iomt-deploy", anonymous.Actor);
+        Assert.Equal(string.IsNullOrWhiteSpace(Environment.UserName) ? CliSettings.UnknownActor : Environment.UserName, anonymous.Actor);
+
+        var windows = CliSettings.Read(CliSettings.BuildConfiguration(null, Env(("USERNAME", "bob")), new Dictionary<string, string?>()), Env(("USERNAME", "bob")));
+        Assert.Equal("bob", windows.Actor);
+    }
+
+    [Fact]
+    public void An_actor_flag_is_explicit_and_wins_over_USER()
+    {
+        var environment = Env(("USER", "alice"));
+        var settings = CliSettings.Read(CliSettings.BuildConfiguration(null, environment, new Dictionary<string, string?> { ["Actor"] = " carol " }), environment);
+        Assert.Equal("carol", settings.Actor);
+        Assert.True(settings.ActorIsExplicit);
     }
 
     [Theory]

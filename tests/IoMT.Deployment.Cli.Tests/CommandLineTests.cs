@@ -18,6 +18,15 @@ public sealed class CommandLineTests
     [InlineData("connectors list", "--output", "--root <dir>")]
     [InlineData("connectors add", "<name>...", "--config <file.json>")]
     [InlineData("connectors remove", "<name>...", "--verbose")]
+    [InlineData("connectors pin", "--build <build>", "--exclude")]
+    [InlineData("connectors unpin", "<id>", "--actor <name>")]
+    [InlineData("update", "--wait", "--poll-interval <seconds>")]
+    [InlineData("rollout", "status", "promote")]
+    [InlineData("rollout status", "--output", "--root <dir>")]
+    [InlineData("rollout pause", "--reason <text>", "--actor <name>")]
+    [InlineData("rollout resume", "--reason <text>", "--actor <name>")]
+    [InlineData("rollout promote", "--full", "--reason <text>")]
+    [InlineData("rollout abort", "--reason <text>", "invalidates its target")]
     public async Task Every_command_has_help(string command, string expected1, string expected2)
     {
         var run = (await InProcess.RunAsync(null, [.. command.Split(' '), "--help"])).Exits(0);
@@ -41,6 +50,18 @@ public sealed class CommandLineTests
     [InlineData("Argument 'xml' not recognized", "status", "--output", "xml")]
     [InlineData("Argument 'gcp' not recognized", "status", "--provider", "gcp")]
     [InlineData("Unrecognized command or argument '--if-changed'", "package", "src", "-o", "x.zip", "--if-changed")]
+    [InlineData("Required command was not provided", "rollout")]
+    [InlineData("Option '--reason' is required", "rollout", "pause")]
+    [InlineData("Option '--reason' is required", "rollout", "abort", "--actor", "alice")]
+    [InlineData("--reason must not be empty", "rollout", "abort", "--reason", "  ")]
+    [InlineData("Unrecognized command or argument '--full'", "rollout", "resume", "--full")]
+    [InlineData("Give exactly one of --build <build> and --exclude.", "connectors", "pin", "c1", "--build", "3", "--exclude", "--reason", "r")]
+    [InlineData("Give exactly one of --build <build> and --exclude.", "connectors", "pin", "c1", "--reason", "r")]
+    [InlineData("Option '--reason' is required", "connectors", "pin", "c1", "--exclude")]
+    [InlineData("--build: 'three' is not a valid build number", "connectors", "pin", "c1", "--build", "three", "--reason", "r")]
+    [InlineData("Required argument missing for command: 'unpin'", "connectors", "unpin")]
+    [InlineData("--dry-run and --wait cannot be combined", "update", "--dry-run", "--wait")]
+    [InlineData("--poll-interval must be between 0 and 3600 seconds; 4000 is not", "update", "--wait", "--poll-interval", "4000")]
     public async Task Bad_command_lines_exit_2_with_the_problem_on_stderr(string expected, params string[] args)
     {
         var run = (await InProcess.RunAsync(null, args)).Exits(2);

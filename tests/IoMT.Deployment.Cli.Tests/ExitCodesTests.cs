@@ -24,6 +24,7 @@ public sealed class ExitCodesTests
         { new DeploymentFailedException("c1", "failed"), 5 },
         { new InvalidOperationException("bug"), 5 },
         { new OperationCanceledException(), 130 },
+        { new RolloutNotActiveException("No rollout is active."), 3 },
     };
 
     [Theory]
@@ -35,20 +36,32 @@ public sealed class ExitCodesTests
     [InlineData(true, null, 0)]
     [InlineData(false, null, 1)]
     [InlineData(false, "build 2 was invalidated while the rollout ran (by alice)", 3)]
-    public void A_rollout_report_maps_to_its_exit_code(bool succeeded, string? stopReason, int expected)
-    {
-        var report = new RolloutReport
-        {
-            RolloutId = "r1",
-            Kind = RolloutKind.Update,
-            Target = BuildNumber.Parse("2"),
-            StartedAt = DateTimeOffset.UnixEpoch,
-            CompletedAt = DateTimeOffset.UnixEpoch,
-            Connectors = [],
-            Succeeded = succeeded,
-            StopReason = stopReason,
-        };
+    public void A_rollout_report_maps_to_its_exit_code(bool succeeded, string? stopReason, int expected) =>
+        Assert.Equal(expected, ExitCodes.For(Report(succeeded) with { StopReason = stopReason }));
 
-        Assert.Equal(expected, ExitCodes.For(report));
+    [Theory]
+    [InlineData(RolloutStatus.Running, 0)]
+    [InlineData(RolloutStatus.Baking, 0)]
+    [InlineData(RolloutStatus.AwaitingApproval, 0)]
+    [InlineData(RolloutStatus.Paused, 0)]
+    [InlineData(RolloutStatus.Completed, 0)]
+    [InlineData(RolloutStatus.Halted, 1)]
+    [InlineData(RolloutStatus.RolledBack, 1)]
+    public void A_progressive_rollout_maps_its_status_to_the_exit_code(RolloutStatus status, int expected)
+    {
+        // The tick's own connectors do not decide: a baking wave with a transient failure is still exit 0, a halt is 1.
+        var rollout = new RolloutRecord { Id = "r1", Target = BuildNumber.Parse("2"), Fingerprint = "f", StartedAt = DateTimeOffset.UnixEpoch, Status = status };
+        Assert.Equal(expected, ExitCodes.For(Report(status == RolloutStatus.Completed) with { Rollout = rollout }));
     }
+
+    private static RolloutReport Report(bool succeeded) => new()
+    {
+        RolloutId = "r1",
+        Kind = RolloutKind.Update,
+        Target = BuildNumber.Parse("2"),
+        StartedAt = DateTimeOffset.UnixEpoch,
+        CompletedAt = DateTimeOffset.UnixEpoch,
+        Connectors = [],
+        Succeeded = succeeded,
+    };
 }

@@ -19,13 +19,14 @@ public sealed class HelpAndVersionTests : IDisposable
     public void Help_lists_every_command_and_the_exit_codes()
     {
         var run = _ws.RunBare(null, "--help").Exits(0);
-        foreach (var command in new[] { "package", "deliver", "status", "update", "rollback", "invalidate", "reinstate", "verify", "connectors" })
+        foreach (var command in new[] { "package", "deliver", "status", "update", "rollback", "invalidate", "reinstate", "verify", "connectors", "rollout" })
         {
             Assert.Contains("  " + command, run.Stdout, StringComparison.Ordinal);
         }
 
         Assert.Contains("Usage:\n  iomt-deploy [command] [options]", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-        Assert.Contains("Exit codes: 0 success; 1 ", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Exit codes: 0 success (update: also while a progressive rollout runs, bakes, awaits approval or is paused); 1 ", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1 the operation ran but some connectors failed or differ (update: the rollout halted or was rolled back)", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("IOMT_DEPLOY__", run.Stdout, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_ws.Folder, ".iomt")));
     }

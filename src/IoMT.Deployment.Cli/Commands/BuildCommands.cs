@@ -25,8 +25,9 @@ internal static class BuildCommands
         {
             var number = parse.GetRequiredValue(build);
             var text = parse.GetRequiredValue(reason);
-            var changed = await session.Engine.InvalidateAsync(number, text, session.Settings.Actor, cancellationToken).ConfigureAwait(false);
-            session.Emit(new BuildStateChangeResult(number.ToString(), Invalidated: true, changed, session.Settings.Actor, text), TextOutput.Write);
+            var who = await session.ResolveActorAsync(cancellationToken).ConfigureAwait(false);
+            var changed = await session.Engine.InvalidateAsync(number, text, who, cancellationToken).ConfigureAwait(false);
+            session.Emit(new BuildStateChangeResult(number.ToString(), Invalidated: true, changed, who, text), TextOutput.Write);
             return ExitCodes.Success;
         });
         return command;
@@ -47,8 +48,9 @@ internal static class BuildCommands
         runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, ActorFlag(actor), async (parse, session, cancellationToken) =>
         {
             var number = parse.GetRequiredValue(build);
-            var changed = await session.Engine.ReinstateAsync(number, session.Settings.Actor, cancellationToken).ConfigureAwait(false);
-            session.Emit(new BuildStateChangeResult(number.ToString(), Invalidated: false, changed, session.Settings.Actor, Reason: null), TextOutput.Write);
+            var who = await session.ResolveActorAsync(cancellationToken).ConfigureAwait(false);
+            var changed = await session.Engine.ReinstateAsync(number, who, cancellationToken).ConfigureAwait(false);
+            session.Emit(new BuildStateChangeResult(number.ToString(), Invalidated: false, changed, who, Reason: null), TextOutput.Write);
             return ExitCodes.Success;
         });
         return command;
@@ -60,6 +62,7 @@ internal static class BuildCommands
         CustomParser = r => GlobalOptions.ParseBuild(r, "<build>"),
     };
 
-    private static Func<ParseResult, IEnumerable<KeyValuePair<string, string?>>> ActorFlag(Option<string?> actor) =>
+    /// <summary>Reads <c>--actor</c> as the <c>Actor</c> setting.</summary>
+    public static Func<ParseResult, IEnumerable<KeyValuePair<string, string?>>> ActorFlag(Option<string?> actor) =>
         parse => [new("Actor", parse.GetValue(actor))];
 }

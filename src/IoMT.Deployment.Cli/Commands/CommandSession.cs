@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Azure.Core;
 using IoMT.Deployment.Cli.Composition;
 using IoMT.Deployment.Cli.Logging;
 using IoMT.Deployment.Cli.Output;
@@ -39,6 +40,21 @@ internal sealed class CommandSession
 
     /// <summary>Gets the rollout engine.</summary>
     public IRolloutEngine Engine => Services.GetRequiredService<IRolloutEngine>();
+
+    /// <summary>Gets how long reading the signed-in Azure principal may take before the operating-system user is recorded.</summary>
+    public static TimeSpan SignInTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Resolves who the command records as its actor (see <see cref="SignedInActor"/>).</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The actor.</returns>
+    public Task<string> ResolveActorAsync(CancellationToken cancellationToken) =>
+        SignedInActor.ResolveAsync(Settings, Services.GetService<TokenCredential>(), Logger, SignInTimeout, cancellationToken);
+
+    /// <summary>Reads the version state (pins, the rollout record) without the engine's fleet read.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The state.</returns>
+    public async Task<VersionState> ReadStateAsync(CancellationToken cancellationToken) =>
+        (await Services.GetRequiredService<IVersionStore>().ReadAsync(cancellationToken).ConfigureAwait(false)).State;
 
     /// <summary>Gets where the provider keeps its state, for messages.</summary>
     public string Location => Describe(Settings);

@@ -7,16 +7,79 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IoMT.Deployment.Cli.Commands;
 
-/// <summary><c>connectors list|add|remove</c>: the fleet's inventory.</summary>
+/// <summary><c>connectors list|add|remove|pin|unpin</c>: the fleet's inventory and the connectors held out of rollouts.</summary>
 internal static class ConnectorCommands
 {
     /// <summary>Creates <c>connectors</c> and its subcommands.</summary>
     public static Command Connectors(CommandRunner runner)
     {
-        var command = new Command("connectors", "Lists the connectors of the inventory; adds and removes connectors of the local provider's fleet.");
+        var command = new Command("connectors", "Lists the connectors of the inventory; adds and removes connectors of the local provider's fleet; pins a connector to a build or excludes it from rollouts.");
         command.Subcommands.Add(List(runner));
         command.Subcommands.Add(Add(runner));
         command.Subcommands.Add(Remove(runner));
+        command.Subcommands.Add(Pin(runner));
+        command.Subcommands.Add(Unpin(runner));
+        return command;
+    }
+
+    private static Command Pin(CommandRunner runner)
+    {
+        var id = new Argument<string>("id") { Description = "The connector to pin." };
+        var build = new Option<BuildNumber?>("--build")
+        {
+            Description = "The build to hold the connector on: no update or rollback moves it. It must be delivered and valid.",
+            HelpName = "build",
+            CustomParser = r => GlobalOptions.ParseBuild(r, "--build"),
+        };
+        var exclude = new Option<bool>("--exclude") { Description = "Exclude the connector from rollouts instead: it stays on whatever it runs." };
+        var reason = GlobalOptions.CreateReason("Why; recorded with the pin.");
+        var actor = GlobalOptions.CreateActor();
+        var format = GlobalOptions.CreateFormat("--output", "--format");
+        var command = new Command("pin", "Pins a connector to a build (--build) or excludes it from rollouts (--exclude), recorded with actor, reason and time; status and verify show it against its pin. Exit 4 when the connector is not in the inventory.")
+        {
+            id,
+            build,
+            exclude,
+            reason,
+            actor,
+            format,
+        };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetResult(build) is not null) == result.GetValue(exclude))
+            {
+                result.AddError("Give exactly one of --build <build> and --exclude.");
+            }
+        });
+        runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, BuildCommands.ActorFlag(actor), async (parse, session, cancellationToken) =>
+        {
+            var who = await session.ResolveActorAsync(cancellationToken).ConfigureAwait(false);
+            var pin = await session.Engine.PinAsync(parse.GetRequiredValue(id), parse.GetValue(exclude) ? null : parse.GetValue(build), parse.GetRequiredValue(reason), who, cancellationToken).ConfigureAwait(false);
+            session.Emit(new PinChangeResult(pin.Connector, Pinned: true, pin.Build?.ToString(), pin.Excluded, Changed: true, pin.Actor, pin.Reason), TextOutput.Write);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Unpin(CommandRunner runner)
+    {
+        var id = new Argument<string>("id") { Description = "The connector to unpin (or include again)." };
+        var actor = GlobalOptions.CreateActor();
+        var format = GlobalOptions.CreateFormat("--output", "--format");
+        var command = new Command("unpin", "Removes a connector's pin or exclusion; the next update brings it to the current build. A connector that was not pinned is left as it is (exit 0).")
+        {
+            id,
+            actor,
+            format,
+        };
+        runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, BuildCommands.ActorFlag(actor), async (parse, session, cancellationToken) =>
+        {
+            var connector = parse.GetRequiredValue(id);
+            var who = await session.ResolveActorAsync(cancellationToken).ConfigureAwait(false);
+            var changed = await session.Engine.UnpinAsync(connector, who, cancellationToken).ConfigureAwait(false);
+            session.Emit(new PinChangeResult(connector, Pinned: false, Build: null, Excluded: false, changed, who, Reason: null), TextOutput.Write);
+            return ExitCodes.Success;
+        });
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using IoMT.Deployment.Cli.Composition;
 using IoMT.Deployment.Cli.Output;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,25 +28,54 @@ internal static class FleetCommands
         return command;
     }
 
-    /// <summary>Creates <c>update [--dry-run] [--max-parallel N]</c>.</summary>
+    /// <summary>Creates <c>update [--dry-run | --wait [--poll-interval S]] [--max-parallel N]</c>.</summary>
     public static Command Update(CommandRunner runner, CliConsole console)
     {
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (target, connectors to update, connectors skipped and why) and change nothing." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (target, waves with their connectors, thresholds, bake times and approvals, pinned and excluded connectors, estimated duration, plan fingerprint) and change nothing." };
+        var wait = new Option<bool>("--wait") { Description = "Keep ticking, through bake times, until the rollout is Completed, Halted, RolledBack, Paused or AwaitingApproval, printing wave progress. Ctrl+C stops waiting; the rollout goes on at the next tick." };
+        var pollInterval = new Option<int>("--poll-interval")
+        {
+            Description = "With --wait: seconds between ticks while a wave is running and no bake end is scheduled, 0-3600.",
+            HelpName = "seconds",
+            DefaultValueFactory = _ => 1,
+        };
+        pollInterval.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is < 0 or > 3600)
+            {
+                result.AddError($"--poll-interval must be between 0 and 3600 seconds; {n} is not.");
+            }
+        });
         var maxParallel = GlobalOptions.CreateMaxParallel();
         var format = GlobalOptions.CreateFormat("--output", "--format");
-        var command = new Command("update", "Runs one update: rolls the newest valid build out when it is newer than the current one, otherwise brings stragglers to the current build. Exit 1 when a connector failed or does not report the target afterwards.")
+        var command = new Command("update", "Runs one tick: starts rolling the newest valid build out when it is newer than the current one (wave by wave when waves are configured), takes the active rollout's next step, or brings stragglers to the current build. Exit 0 while a rollout runs, bakes, awaits approval or is paused and once it completed; 1 when it halted or was rolled back, or (without waves) a connector failed or does not report the target.")
         {
             dryRun,
+            wait,
+            pollInterval,
             maxParallel,
             format,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(dryRun) && result.GetValue(wait))
+            {
+                result.AddError("--dry-run and --wait cannot be combined: a dry run changes nothing, so there is nothing to wait for.");
+            }
+        });
         runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, MaxParallelFlag(maxParallel), async (parse, session, cancellationToken) =>
         {
             if (parse.GetValue(dryRun))
             {
                 var plan = await session.Engine.PlanUpdateAsync(cancellationToken).ConfigureAwait(false);
-                session.Emit(PlanResult.Of(plan), TextOutput.Write);
+                var state = await session.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+                session.Emit(PlanResult.Of(plan, state), TextOutput.Write);
                 return ExitCodes.Success;
+            }
+
+            if (parse.GetValue(wait))
+            {
+                return await WaitAsync(session, console, TimeSpan.FromSeconds(parse.GetValue(pollInterval)), cancellationToken).ConfigureAwait(false);
             }
 
             return await RollOutAsync(session, console, progress => session.Engine.UpdateAsync(progress, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -76,7 +106,7 @@ internal static class FleetCommands
         };
         runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, ActorAndMaxParallelFlags(actor, maxParallel), async (parse, session, cancellationToken) =>
         {
-            var request = new RollbackRequest(parse.GetRequiredValue(reason), session.Settings.Actor, parse.GetValue(to));
+            var request = new RollbackRequest(parse.GetRequiredValue(reason), await session.ResolveActorAsync(cancellationToken).ConfigureAwait(false), parse.GetValue(to));
             try
             {
                 return await RollOutAsync(session, console, progress => session.Engine.RollbackAsync(request, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -105,7 +135,8 @@ internal static class FleetCommands
         runner.SetAction(command, format, CommandNeeds.Engine, requireExistingRoot: true, MaxParallelFlag(maxParallel), async (parse, session, cancellationToken) =>
         {
             var fleet = await session.Engine.VerifyAsync(cancellationToken).ConfigureAwait(false);
-            session.Emit(VerifyResult.Of(fleet), TextOutput.Write);
+            var state = await session.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+            session.Emit(VerifyResult.Of(fleet, state), TextOutput.Write);
             return fleet.AllVerified ? ExitCodes.Success : ExitCodes.Incomplete;
         });
         return command;
@@ -118,19 +149,69 @@ internal static class FleetCommands
     private static Func<ParseResult, IEnumerable<KeyValuePair<string, string?>>> ActorAndMaxParallelFlags(Option<string?> actor, Option<int?> maxParallel) =>
         parse => [new("MaxParallel", CommandRunner.Format(parse.GetValue(maxParallel))), new("Actor", parse.GetValue(actor))];
 
-    // Runs a rollout with a progress display in text mode, then prints its report: exit 0 when it succeeded, 3 when it was
-    // stopped because its build was invalidated underneath it, else 1.
+    // Runs a rollout with a progress display in text mode, then prints its report (see ExitCodes.For(RolloutReport)).
     private static async Task<int> RollOutAsync(CommandSession session, CliConsole console, Func<IProgress<ConnectorResult>?, Task<RolloutReport>> rollout, CancellationToken cancellationToken)
     {
+        var report = await TickAsync(session, console, rollout, cancellationToken).ConfigureAwait(false);
+        session.Emit(RolloutResult.Of(report), TextOutput.Write);
+        return ExitCodes.For(report);
+    }
+
+    private static async Task<RolloutReport> TickAsync(CommandSession session, CliConsole console, Func<IProgress<ConnectorResult>?, Task<RolloutReport>> rollout, CancellationToken cancellationToken)
+    {
         var progress = await CreateProgressAsync(session, console, cancellationToken).ConfigureAwait(false);
-        RolloutReport report;
         try
         {
-            report = await rollout(progress).ConfigureAwait(false);
+            return await rollout(progress).ConfigureAwait(false);
         }
         finally
         {
             progress?.Complete();
+        }
+    }
+
+    // update --wait: one tick after another, each one what a plain update does, until the rollout needs a person (paused,
+    // awaiting approval) or is over; between ticks it waits for the bake's end, or the poll interval while a wave runs.
+    // The rollout's state is persisted by every tick, so stopping the wait (Ctrl+C) loses nothing.
+    private static async Task<int> WaitAsync(CommandSession session, CliConsole console, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        var time = session.Services.GetService<TimeProvider>() ?? TimeProvider.System;
+        RolloutReport? report = null;
+        try
+        {
+            while (true)
+            {
+                report = await TickAsync(session, console, progress => session.Engine.UpdateAsync(progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (report.Rollout is not { } rollout)
+                {
+                    break;
+                }
+
+                if (session.Format == OutputFormat.Text)
+                {
+                    TextOutput.WriteProgress(console.Out, time.GetUtcNow(), RolloutStateResult.Of(rollout, report.NextTickAt)!);
+                    console.Out.Flush();
+                }
+
+                if (rollout.Status is not (RolloutStatus.Running or RolloutStatus.Baking))
+                {
+                    break;
+                }
+
+                var delay = report.NextTickAt is { } next ? next - time.GetUtcNow() : pollInterval;
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && report is not null)
+        {
+            // Stopped waiting between ticks: say where the rollout stands; it goes on at the next tick.
+            session.Emit(RolloutResult.Of(report), TextOutput.Write);
+            console.Error.WriteLine("iomt-deploy: stopped waiting (cancelled); the rollout's state is saved and the next update (or the worker) goes on from it.");
+            console.Error.Flush();
+            return ExitCodes.Cancelled;
         }
 
         session.Emit(RolloutResult.Of(report), TextOutput.Write);

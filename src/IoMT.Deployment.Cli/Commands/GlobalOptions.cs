@@ -82,20 +82,21 @@ internal sealed class GlobalOptions
     /// <returns>The option.</returns>
     public static Option<string?> CreateActor() => new("--actor")
     {
-        Description = "Who is recorded as making the change [setting Actor, env IOMT_DEPLOY__ACTOR; default $USER, else iomt-deploy].",
+        Description = "Who is recorded as making the change [setting Actor, env IOMT_DEPLOY__ACTOR; default: with --provider azure the signed-in Azure principal, otherwise the operating-system user].",
         HelpName = "name",
     };
 
-    /// <summary>Creates a required <c>--reason</c> option.</summary>
+    /// <summary>Creates a <c>--reason</c> option; given, it must not be blank.</summary>
     /// <param name="description">What the reason is for.</param>
+    /// <param name="required">Whether it is required.</param>
     /// <returns>The option.</returns>
-    public static Option<string> CreateReason(string description)
+    public static Option<string> CreateReason(string description, bool required = true)
     {
         var option = new Option<string>("--reason")
         {
             Description = description,
             HelpName = "text",
-            Required = true,
+            Required = required,
         };
         option.Validators.Add(result =>
         {

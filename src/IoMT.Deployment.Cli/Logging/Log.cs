@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(5006, LogLevel.Information, "Connectors removed from the local fleet: {Connectors}.")]
     public static partial void ConnectorsRemoved(ILogger logger, string connectors);
+
+    [LoggerMessage(5007, LogLevel.Warning, "The signed-in Azure principal could not be read ({Reason}); recording the operating-system user {Actor} as the actor. Pass --actor to name it.")]
+    public static partial void PrincipalUnknown(ILogger logger, string reason, string actor);
 }

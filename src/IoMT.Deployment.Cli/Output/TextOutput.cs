@@ -97,6 +97,13 @@ internal static class TextOutput
             }
         }
 
+        WritePins(w, r.Pins);
+        if (r.Rollout is { } rollout)
+        {
+            w.WriteLine();
+            WriteRollout(w, rollout, r.Rollout.Active ? "Active rollout" : "Latest rollout");
+        }
+
         if (r.History.Count > 0)
         {
             w.WriteLine();
@@ -130,6 +137,29 @@ internal static class TextOutput
             Line(w, $"  {c.Connector}  {c.Reason}");
         }
 
+        if (r.Active is { } active)
+        {
+            Line(w, $"The update would continue rollout {active.Id} of build {active.Target} ({active.Status}, wave {active.Wave + 1}/{active.Waves.Count}).");
+        }
+
+        Line(w, $"Waves ({r.Waves.Count}):");
+        for (var i = 0; i < r.Waves.Count; i++)
+        {
+            var wave = r.Waves[i];
+            Line(w, $"  {i + 1}. {wave.Name}: {wave.Count} connector{(wave.Count == 1 ? string.Empty : "s")}, {Threshold(wave.MaxFailed, wave.MaxFailedPercent)}, bake {Duration(wave.BakeTimeMs)}{(wave.RequireApproval ? ", waits for approval (rollout promote)" : string.Empty)}{(wave.RequireHealth ? string.Empty : ", no health gate")}");
+        }
+
+        if (r.Pinned.Count > 0)
+        {
+            Line(w, $"Pinned ({r.Pinned.Count}): {string.Join(", ", r.Pinned.Select(p => $"{p.Connector} on {p.Build}{(p.BuildInvalidated ? " (INVALIDATED)" : string.Empty)}"))}");
+        }
+
+        if (r.Excluded.Count > 0)
+        {
+            Line(w, $"Excluded ({r.Excluded.Count}): {string.Join(", ", r.Excluded.Select(p => p.Connector))}");
+        }
+
+        Line(w, $"Estimated duration: {Duration(r.EstimatedDurationMs)}. Plan fingerprint: {r.Fingerprint}");
         w.WriteLine("Nothing was changed.");
     }
 
@@ -152,9 +182,14 @@ internal static class TextOutput
         {
             Line(w, $"Stopped: {r.StopReason}. No deployment of build {r.Target} was started after that; the {Count(r, ConnectorOutcome.Updated)} connectors updated before the stop run it until a rollback restores them.");
         }
-        else if (!r.Succeeded)
+        else if (r.Rollout is null && !r.Succeeded)
         {
             Line(w, $"Build {r.Target} stays in flight; the next update retries the connectors that are not on it.");
+        }
+
+        if (r.Rollout is { } rollout)
+        {
+            WriteRollout(w, rollout, "Rollout");
         }
     }
 
@@ -166,6 +201,67 @@ internal static class TextOutput
         {
             Line(w, $"  {c.Connector}: {c.Outcome}{(c.Outcome == VerificationOutcome.Mismatch ? $", PROJECT_VERSION {c.ProjectVersion ?? "not set"}" : string.Empty)}{(c.Error is null ? string.Empty : " (" + c.Error + ")")}");
         }
+
+        WritePins(w, r.Pins);
+        if (r.Rollout is { Active: true } rollout)
+        {
+            Line(w, $"Rollout {rollout.Id} of build {rollout.Target} is {rollout.Status} at wave {rollout.Wave + 1}/{rollout.Waves.Count}: connectors of later waves are expected on {r.Expected ?? "the previous build"} until it completes.");
+        }
+    }
+
+    public static void Write(TextWriter w, RolloutStatusResult r)
+    {
+        if (r.Rollout is { } rollout)
+        {
+            WriteRollout(w, rollout, rollout.Active ? "Active rollout" : "Latest rollout (not active)");
+        }
+        else
+        {
+            Line(w, $"No progressive rollout has run yet. Current build: {r.Current ?? "(none)"}.");
+        }
+
+        WritePins(w, r.Pins);
+    }
+
+    public static void Write(TextWriter w, RolloutCommandResult r)
+    {
+        var what = r.Action switch
+        {
+            OperatorAction.Pause => "Pause",
+            OperatorAction.Resume => "Resume",
+            OperatorAction.Promote => "Promote",
+            OperatorAction.PromoteFull => "Promote --full",
+            _ => "Abort",
+        };
+        Line(w, $"{what} of rollout {r.Rollout.Id} (build {r.Rollout.Target}) recorded for {r.Actor}{(r.Reason is null ? string.Empty : ": " + r.Reason)}. It takes effect at the next tick (update).");
+        WriteRollout(w, r.Rollout, "Rollout");
+    }
+
+    public static void Write(TextWriter w, PinChangeResult r)
+    {
+        if (!r.Pinned)
+        {
+            Line(w, r.Changed
+                ? (FormattableString)$"Connector {r.Connector} unpinned by {r.Actor}; the next update brings it to the current build."
+                : $"Connector {r.Connector} was not pinned; nothing changed.");
+        }
+        else if (r.Excluded)
+        {
+            Line(w, $"Connector {r.Connector} excluded from rollouts by {r.Actor}: {r.Reason}. No update or rollback touches it until it is unpinned.");
+        }
+        else
+        {
+            Line(w, $"Connector {r.Connector} pinned to build {r.Build} by {r.Actor}: {r.Reason}. No update or rollback moves it until it is unpinned.");
+        }
+    }
+
+    /// <summary>One line of <c>update --wait</c>'s progress: where the rollout stands after a tick.</summary>
+    public static void WriteProgress(TextWriter w, DateTimeOffset now, RolloutStateResult r)
+    {
+        var wave = r.Wave >= 0 && r.Wave < r.Waves.Count ? r.Waves[r.Wave] : null;
+        var counts = wave is null ? string.Empty : $" {wave.Name}: {wave.Updated}/{wave.Connectors} updated, {wave.Failed} failed, {wave.Unhealthy} unhealthy;";
+        var next = r.Status == RolloutStatus.Baking && r.BakeUntil is { } until ? $" until {until:u}" : string.Empty;
+        Line(w, $"{now:HH:mm:ss} build {r.Target} wave {Math.Min(r.Wave + 1, r.Waves.Count)}/{r.Waves.Count}{counts} {r.Status}{next}{(r.StatusReason is null ? string.Empty : " (" + r.StatusReason + ")")}");
     }
 
     public static void Write(TextWriter w, BuildStateChangeResult r)
@@ -200,6 +296,90 @@ internal static class TextOutput
         {
             Line(w, $"{unchangedReason}: {string.Join(", ", r.Unchanged)}.");
         }
+    }
+
+    private static void WriteRollout(TextWriter w, RolloutStateResult r, string title)
+    {
+        Line(w, $"{title} {r.Id}: build {r.Target} (from {r.From ?? "none"}), {r.Status.ToString().ToUpperInvariant()}, wave {Math.Min(r.Wave + 1, r.Waves.Count)}/{r.Waves.Count}, started {r.StartedAt:u}.");
+        if (r.StatusReason is not null)
+        {
+            Line(w, $"  Reason: {r.StatusReason}");
+        }
+
+        if (r.BakeUntil is { } until && r.Status == RolloutStatus.Baking)
+        {
+            Line(w, $"  Baking until {until:u}.");
+        }
+
+        if (r.NextTickAt is { } next)
+        {
+            Line(w, $"  Next tick needed at {next:u}.");
+        }
+
+        if (r.PromoteRequested || r.PromoteFull || r.AbortRequested)
+        {
+            Line(w, $"  Requested: {string.Join(", ", new[] { (r.PromoteRequested, "promote"), (r.PromoteFull, "promote --full"), (r.AbortRequested, "abort") }.Where(x => x.Item1).Select(x => x.Item2))} (at the next tick).");
+        }
+
+        Line(w, $"  {"#",2} {"wave",-16} {"connectors",10} {"updated",8} {"failed",7} {"unhealthy",10}  status");
+        for (var i = 0; i < r.Waves.Count; i++)
+        {
+            var wave = r.Waves[i];
+            Line(w, $"  {i + 1,2} {wave.Name,-16} {wave.Connectors,10} {wave.Updated,8} {wave.Failed,7} {wave.Unhealthy,10}  {wave.Status}{(i == r.Wave && r.Active ? " <" : string.Empty)}{(wave.Verdict is null ? string.Empty : "  " + wave.Verdict)}");
+        }
+
+        if (r.FailedConnectors.Count > 0)
+        {
+            Line(w, $"  Failed connectors ({r.FailedConnectors.Count}):");
+            foreach (var f in r.FailedConnectors)
+            {
+                Line(w, $"    {f.Connector} [{f.Wave}]: {f.Reason}");
+            }
+        }
+
+        if (r.Commands.Count > 0)
+        {
+            Line(w, $"  Commands ({r.Commands.Count}):");
+            foreach (var c in r.Commands)
+            {
+                Line(w, $"    {c.At:u} {c.Action} by {c.Actor}{(c.Reason is null ? string.Empty : ": " + c.Reason)}");
+            }
+        }
+    }
+
+    private static void WritePins(TextWriter w, IReadOnlyList<PinResult> pins)
+    {
+        if (pins.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine();
+        Line(w, $"Pinned and excluded connectors ({pins.Count}):");
+        foreach (var p in pins)
+        {
+            var what = p.Excluded ? "excluded from rollouts" : $"pinned to build {p.Build}";
+            var actual = p.ProjectVersion is null && p.OnPin is null ? string.Empty : $", PROJECT_VERSION {p.ProjectVersion ?? "not set"}{(p.OnPin == false ? " (NOT ON ITS PIN)" : string.Empty)}";
+            Line(w, $"  {p.Connector}: {what}{actual}, by {p.Actor} at {p.At:u}: {p.Reason}");
+            if (p.BuildInvalidated)
+            {
+                Line(w, $"  WARNING: {p.Connector} is pinned to build {p.Build}, which is INVALIDATED; unpin it or pin it to a valid build.");
+            }
+        }
+    }
+
+    private static string Threshold(int? maxFailed, double? maxFailedPercent) => (maxFailed, maxFailedPercent) switch
+    {
+        (null, null) => "no failure tolerated",
+        ({ } n, null) => string.Create(Invariant, $"at most {n} failed"),
+        (null, { } pct) => string.Create(Invariant, $"at most {pct}% failed"),
+        ({ } n, { } pct) => string.Create(Invariant, $"at most {n} and {pct}% failed"),
+    };
+
+    private static string Duration(long ms)
+    {
+        var span = TimeSpan.FromMilliseconds(ms);
+        return span == TimeSpan.Zero ? "none" : span.TotalDays >= 1 ? span.ToString(@"d\.hh\:mm\:ss", Invariant) : span.ToString(@"hh\:mm\:ss", Invariant);
     }
 
     private static void Line(TextWriter w, FormattableString text) => w.WriteLine(text.ToString(Invariant));
