@@ -526,8 +526,11 @@ public class RolloutEngineTests
         await engine.InvalidateAsync(B("2"), "bad", "ops");
         var report = await engine.UpdateAsync();
 
-        Assert.Equal(RolloutKind.Straggler, report.Kind);
+        // The invalidated rollout is rolled back: exactly the connector that received build 2 is restored.
+        Assert.Equal(RolloutKind.Rollback, report.Kind);
         Assert.True(report.Succeeded);
+        Assert.Equal("a", Assert.Single(report.Connectors, c => c.Outcome == ConnectorOutcome.RolledBack).Connector.Id);
+        Assert.Equal(RolloutStatus.RolledBack, report.Rollout?.Status);
         Assert.Equal("1", h.Fleet["a"].Settings[ProjectVersionSetting.Name]);
         Assert.Equal(B("1"), h.Versions.State.Current);
         Assert.Null(h.Versions.State.InFlight);
