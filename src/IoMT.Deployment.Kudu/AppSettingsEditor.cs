@@ -61,7 +61,7 @@ internal sealed class AppSettingsEditor(AppServiceArmClient arm, SiteGates gates
             {
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}.",
+                    Sentence.End($"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}"),
                     ex);
             }
         }

@@ -71,7 +71,7 @@ public sealed class RunFromPackageConnectorDeployer : AppServiceConnectorDeploye
         {
             throw new DeploymentFailedException(
                 connector.Id,
-                $"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}.",
+                Sentence.End($"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}"),
                 ex);
         }
 

@@ -14,6 +14,11 @@ internal static class ServiceFailures
         ex is RequestFailedException or AggregateException
         || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
+    /// <summary>Whether the failure had no HTTP answer at all (transport errors or a network timeout): the host may be gone.</summary>
+    public static bool IsUnanswered(Exception ex, CancellationToken cancellationToken) =>
+        ex is RequestFailedException { Status: 0 } or AggregateException
+        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
     public static bool IsTimeout(Exception ex) => ex switch
     {
         OperationCanceledException => true,

@@ -29,8 +29,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Rollout {RolloutId} ({Kind}) to build {Build} finished in {ElapsedMs} ms: {Updated} updated, {AlreadyCurrent} already current, {Deleted} deleted, {Failed} failed, {Mismatched} not verified; succeeded: {Succeeded}.")]
     public static partial void RolloutCompleted(ILogger logger, string rolloutId, RolloutKind kind, string build, long elapsedMs, int updated, int alreadyCurrent, int deleted, int failed, int mismatched, bool succeeded);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION '{Actual}' instead of build {Build}.")]
-    public static partial void VerificationMismatch(ILogger logger, string connector, string build, string? actual);
+    /// <summary>Event 1009; an unset <c>PROJECT_VERSION</c> reads "not set", a set one is quoted.</summary>
+    public static void VerificationMismatch(ILogger logger, string connector, string build, string? actual) =>
+        VerificationMismatchCore(logger, connector, build, actual is null ? "not set" : $"'{actual}'");
+
+    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION {Actual} instead of build {Build}.")]
+    private static partial void VerificationMismatchCore(ILogger logger, string connector, string build, string actual);
 
     [LoggerMessage(1010, LogLevel.Warning, "Rollout {RolloutId} to build {Build} is incomplete; the build stays in flight and the next run retries the connectors that are not on it.")]
     public static partial void RolloutIncomplete(ILogger logger, string rolloutId, string build);
