@@ -352,7 +352,7 @@ public sealed class CosmosVersionStore : IVersionStore
         }
         catch (FormatException e)
         {
-            throw new VersionStoreException(Sentence.End($"The {kind} {name} is corrupt: {e.Message}"), e);
+            throw new VersionStoreException($"The {kind} {name} is corrupt: {e.Message}.", e);
         }
     }
 }

@@ -42,8 +42,12 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Information, "Another rollout holds the rollout lock; this {Operation} run is skipped.")]
     public static partial void LockHeld(ILogger logger, string operation);
 
-    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}.")]
-    public static partial void BuildInvalidated(ILogger logger, string build, string actor, string reason);
+    /// <summary>Event 1012; the reason is closed with one period, whether or not the operator typed one.</summary>
+    public static void BuildInvalidated(ILogger logger, string build, string actor, string reason) =>
+        BuildInvalidatedCore(logger, build, actor, Sentence.End(reason));
+
+    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}")]
+    private static partial void BuildInvalidatedCore(ILogger logger, string build, string actor, string reason);
 
     [LoggerMessage(1013, LogLevel.Information, "Build {Build} reinstated by {Actor}.")]
     public static partial void BuildReinstated(ILogger logger, string build, string actor);
