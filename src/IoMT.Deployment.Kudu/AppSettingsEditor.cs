@@ -62,7 +62,8 @@ internal sealed class AppSettingsEditor(AppServiceArmClient arm, SiteGates gates
                 throw new DeploymentFailedException(
                     connector.Id,
                     Sentence.End($"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}"),
-                    ex);
+                    ex,
+                    ServiceFailures.KindOf(ex));
             }
         }
     }

@@ -86,6 +86,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         $"The scm site of connector '{connector.Id}' gave no answer while build {package.Build} was deployed ({ServiceFailures.Describe(ex)})",
                         ex,
                         timeouts,
+                        ServiceFailures.KindOf(ex),
                         cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -101,7 +102,8 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                 throw new DeploymentFailedException(
                     connector.Id,
                     Sentence.End($"Deploying build {package.Build} to connector '{connector.Id}' failed: {ServiceFailures.Describe(ex)}"),
-                    ex);
+                    ex,
+                    ServiceFailures.KindOf(ex));
             }
         }
 
@@ -160,6 +162,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         $"The scm site of connector '{connector.Id}' answered 404 to the zip deploy of build {package.Build}",
                         new RequestFailedException(response),
                         string.Empty,
+                        DeploymentFailureKind.Unknown,
                         cancellationToken).ConfigureAwait(false);
                 case 409 when conflicts < _options.ConflictRetryLimit:
                     var delay = ConflictDelay(conflicts);
@@ -170,12 +173,14 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                     throw new DeploymentFailedException(
                         connector.Id,
                         $"The scm site of connector '{connector.Id}' still reports another deployment in progress (409) after {_options.ConflictRetryLimit} retries (ConflictRetryLimit).",
-                        new RequestFailedException(response));
+                        new RequestFailedException(response),
+                        DeploymentFailureKind.Transient);
                 default:
                     throw new DeploymentFailedException(
                         connector.Id,
                         Sentence.End($"The scm site of connector '{connector.Id}' refused the zip deploy of build {package.Build}: {response.Status} {response.ReasonPhrase}"),
-                        new RequestFailedException(response));
+                        new RequestFailedException(response),
+                        ServiceFailures.KindOf(response.Status));
             }
         }
     }
@@ -243,7 +248,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         case KuduDeployStatus.Deploying:
                             continue;
                         default:
-                            throw new DeploymentFailedException(connector.Id, result.Describe(connector.Id, build));
+                            throw new DeploymentFailedException(connector.Id, result.Describe(connector.Id, build), kind: result.FailureKind);
                     }
 
                 case 404:
@@ -254,6 +259,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         $"The scm site of connector '{connector.Id}' has no record of the deployment of build {build} (404 from the deployment status{(missing > 1 ? $", {missing} times in a row" : string.Empty)})",
                         new RequestFailedException(response),
                         $" MissingDeploymentLimit is {_options.MissingDeploymentLimit}.",
+                        DeploymentFailureKind.Unknown,
                         cancellationToken).ConfigureAwait(false);
                     if (failure is ConnectorNotFoundException || missing > _options.MissingDeploymentLimit)
                     {
@@ -269,7 +275,8 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                     throw new DeploymentFailedException(
                         connector.Id,
                         $"The scm site of connector '{connector.Id}' answered {response.Status} {response.ReasonPhrase} while the deployment of build {build} was polled.",
-                        new RequestFailedException(response));
+                        new RequestFailedException(response),
+                        ServiceFailures.KindOf(response.Status));
                 default:
                     // 5xx and gateway pages while the scm site restarts: keep polling until the deadline.
                     Log.DeploymentStatusUnreadable(Logger, connector.Id, response.Status);
@@ -280,9 +287,10 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
 
     /// <summary>
     /// What a 404 or no answer from the scm site means, as ARM tells: the site gone gives <see cref="ConnectorNotFoundException"/>;
-    /// a site ARM still has, or one ARM cannot be asked about, gives <see cref="DeploymentFailedException"/>.
+    /// a site ARM still has gives <see cref="DeploymentFailedException"/> of <paramref name="liveKind"/>, one ARM cannot be asked about a transient one.
     /// </summary>
-    private async Task<DeploymentException> ConfirmThroughArmAsync(DeploymentTarget target, string failure, Exception inner, string detail, CancellationToken cancellationToken)
+    private async Task<DeploymentException> ConfirmThroughArmAsync(
+        DeploymentTarget target, string failure, Exception inner, string detail, DeploymentFailureKind liveKind, CancellationToken cancellationToken)
     {
         var (siteId, connector) = (target.SiteId, target.Connector);
 
@@ -298,7 +306,8 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
             return new DeploymentFailedException(
                 connector.Id,
                 Sentence.End($"{failure}; whether the Function app '{siteId.Name}' still exists could not be read from ARM: {ServiceFailures.Describe(ex)}") + detail,
-                inner);
+                inner,
+                ServiceFailures.KindOf(ex));
         }
 
         if (site is null)
@@ -312,7 +321,8 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
         return new DeploymentFailedException(
             connector.Id,
             $"{failure}, but ARM still has the Function app '{siteId.Name}': it is live, not deleted, and not on build {target.Build}.{detail}",
-            inner);
+            inner,
+            liveKind);
     }
 
     private sealed record DeploymentTarget(ResourceIdentifier SiteId, ConnectorTarget Connector, BuildNumber Build);
@@ -375,6 +385,17 @@ internal enum KuduDeployStatus
 internal sealed record DeployResult(int RawStatus, string? Id, string? StatusText, bool Complete)
 {
     public KuduDeployStatus? Status => Enum.IsDefined((KuduDeployStatus)RawStatus) ? (KuduDeployStatus)RawStatus : null;
+
+    /// <summary>
+    /// Gets what a status other than Success is attributed to: Failed and PartialSuccess are the build's (the deployment ran),
+    /// Conflict the platform's (another deployment took over); Cancelled and unknown statuses are not known.
+    /// </summary>
+    public DeploymentFailureKind FailureKind => Status switch
+    {
+        KuduDeployStatus.Failed or KuduDeployStatus.PartialSuccess => DeploymentFailureKind.BuildAttributable,
+        KuduDeployStatus.Conflict => DeploymentFailureKind.Transient,
+        _ => DeploymentFailureKind.Unknown,
+    };
 
     /// <summary>Parses the JSON; <see langword="null"/> when the body is not a DeployResult (a restart page, say).</summary>
     public static DeployResult? TryParse(BinaryData? content)

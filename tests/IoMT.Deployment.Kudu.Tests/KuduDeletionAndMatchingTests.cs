@@ -31,6 +31,7 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
         Assert.Contains("no record of the deployment", ex.Message, StringComparison.Ordinal);
         Assert.Contains("ARM still has the Function app", ex.Message, StringComparison.Ordinal);
         Assert.Contains("MissingDeploymentLimit is 2", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(DeploymentFailureKind.Unknown, ex.Kind);
         Assert.False(app.IsDeleted);
         Assert.Equal(3, Host.RequestLog.Count(r => r.App == app.Name && r.Route == AppServiceRoute.DeploymentStatus && r.StatusCode == 404));
         Assert.Equal(1 + 3, SiteReads(app)); // the scm host, then one confirmation per 404
@@ -112,6 +113,7 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
 
         Assert.Contains("gave no answer", ex.Message, StringComparison.Ordinal);
         Assert.Contains("ARM still has the Function app", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(DeploymentFailureKind.Transient, ex.Kind);
         Assert.Equal(Package("26.1").Sha256, app.DeployedPackageSha256);
         Assert.Contains(Host.RequestLog, r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 0);
 
@@ -138,6 +140,7 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
         var ours = app.Deployments[^1];
         Assert.Contains($"deployment {ours.Id} ", ex.Message, StringComparison.Ordinal);
         Assert.Contains("status 3 (Failed)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(DeploymentFailureKind.BuildAttributable, ex.Kind);
         Assert.Contains(Host.RequestLog, r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.Path.Contains("trackDeploymentId=true", StringComparison.Ordinal));
         Assert.Equal(5, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 4006));
         Assert.Equal(Package("27.1").Sha256, app.DeployedPackageSha256);
@@ -184,6 +187,23 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
 
         Assert.EndsWith("(injected by the loopback host).", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("..", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Throttling_that_outlasts_the_retries_is_a_throttled_failure_and_a_conflict_storm_a_transient_one()
+    {
+        var throttled = NewApp();
+        throttled.Faults.TooManyRequests = 10;
+        var conflicted = NewApp();
+        conflicted.Faults.Conflicts = 10;
+        var deployer = KuduDeployer(Host, o => (o.MaxRetries, o.ConflictRetryLimit) = (1, 1));
+
+        var slow = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(throttled), Package("31")));
+        var busy = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(conflicted), Package("31")));
+
+        Assert.Equal(DeploymentFailureKind.Throttled, slow.Kind);
+        Assert.True(slow.IsTransient);
+        Assert.Equal(DeploymentFailureKind.Transient, busy.Kind);
     }
 
     [Theory]
