@@ -29,8 +29,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Rollout {RolloutId} ({Kind}) to build {Build} finished in {ElapsedMs} ms: {Updated} updated, {AlreadyCurrent} already current, {Deleted} deleted, {Failed} failed, {Mismatched} not verified; succeeded: {Succeeded}.")]
     public static partial void RolloutCompleted(ILogger logger, string rolloutId, RolloutKind kind, string build, long elapsedMs, int updated, int alreadyCurrent, int deleted, int failed, int mismatched, bool succeeded);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION '{Actual}' instead of build {Build}.")]
-    public static partial void VerificationMismatch(ILogger logger, string connector, string build, string? actual);
+    /// <summary>Event 1009; an unset <c>PROJECT_VERSION</c> reads "not set", a set one is quoted.</summary>
+    public static void VerificationMismatch(ILogger logger, string connector, string build, string? actual) =>
+        VerificationMismatchCore(logger, connector, build, actual is null ? "not set" : $"'{actual}'");
+
+    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION {Actual} instead of build {Build}.")]
+    private static partial void VerificationMismatchCore(ILogger logger, string connector, string build, string actual);
 
     [LoggerMessage(1010, LogLevel.Warning, "Rollout {RolloutId} to build {Build} is incomplete; the build stays in flight and the next run retries the connectors that are not on it.")]
     public static partial void RolloutIncomplete(ILogger logger, string rolloutId, string build);
@@ -38,8 +42,12 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Information, "Another rollout holds the rollout lock; this {Operation} run is skipped.")]
     public static partial void LockHeld(ILogger logger, string operation);
 
-    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}.")]
-    public static partial void BuildInvalidated(ILogger logger, string build, string actor, string reason);
+    /// <summary>Event 1012; the reason is closed with one period, whether or not the operator typed one.</summary>
+    public static void BuildInvalidated(ILogger logger, string build, string actor, string reason) =>
+        BuildInvalidatedCore(logger, build, actor, Sentence.End(reason));
+
+    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}")]
+    private static partial void BuildInvalidatedCore(ILogger logger, string build, string actor, string reason);
 
     [LoggerMessage(1013, LogLevel.Information, "Build {Build} reinstated by {Actor}.")]
     public static partial void BuildReinstated(ILogger logger, string build, string actor);
