@@ -67,6 +67,7 @@ public static class IoMTDeploymentServiceCollectionExtensions
         services.Replace(ServiceDescriptor.Singleton<IConnectorInventory>(sp => sp.GetRequiredService<LocalFleet>()));
         services.Replace(ServiceDescriptor.Singleton<IConnectorDeployer, DirectoryConnectorDeployer>());
         services.Replace(ServiceDescriptor.Singleton<IRolloutLock, FileRolloutLock>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, LocalHealthSignal>());
         return builder;
     }
 
