@@ -203,7 +203,7 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
 
         // The storage client keeps its default retries (6 tries, 100 s network timeout each): the lease must not depend on them.
         var options = new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(4), SafetyMargin = TimeSpan.FromSeconds(5) };
-        var rolloutLock = new BlobRolloutLock(ThroughRelay(relay).GetBlobContainerClient(container.Name), options, time, log);
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay).GetBlobContainerClient(container.Name), options, time, log);
         var start = time.GetUtcNow();
         var lease = await rolloutLock.TryAcquireAsync("worker");
         Assert.NotNull(lease);
@@ -241,7 +241,7 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
         await using var relay = TcpRelay.Start(azurite.ServiceUri.Port);
         var time = new FakeTimeProvider();
         var log = new LogProbe<BlobRolloutLock>();
-        var rolloutLock = new BlobRolloutLock(ThroughRelay(relay).GetBlobContainerClient(container.Name), ShortLease, time, log);
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay).GetBlobContainerClient(container.Name), ShortLease, time, log);
         var lease = await rolloutLock.TryAcquireAsync("worker");
         Assert.NotNull(lease);
 
@@ -266,7 +266,7 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
         var clientOptions = AzuriteFixture.ClientOptions();
         clientOptions.Retry.MaxRetries = 2;
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(10);
-        var rolloutLock = new BlobRolloutLock(ThroughRelay(relay, clientOptions).GetBlobContainerClient(container.Name), ShortLease, new FakeTimeProvider(), log);
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay, clientOptions).GetBlobContainerClient(container.Name), ShortLease, new FakeTimeProvider(), log);
         var lease = await rolloutLock.TryAcquireAsync("worker");
         Assert.NotNull(lease);
 
@@ -281,9 +281,7 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
     [Fact]
     public async Task Taking_the_lock_on_an_unreachable_account_fails_with_a_store_unavailable_error_naming_the_lock_within_the_bound()
     {
-        var endpoint = new Uri($"http://127.0.0.1:{FreePort.Next()}/{AzuriteFixture.AccountName}");
-        var clientOptions = BlobClientTimeouts.Bound(AzuriteFixture.ClientOptions(), TimeSpan.FromSeconds(4));
-        var client = new BlobServiceClient(endpoint, new Azure.Storage.StorageSharedKeyCredential(AzuriteFixture.AccountName, AzuriteFixture.AccountKey), clientOptions);
+        var client = AzuriteFixture.Unreachable(TimeSpan.FromSeconds(4));
         var rolloutLock = new BlobRolloutLock(client.GetBlobContainerClient("iomt-rollout-lock"));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
@@ -292,16 +290,12 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
         Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(4), "Failed within the configured bound.");
         Assert.Equal(StoreUnavailableException.RolloutLock, error.Store);
         Assert.True(error.IsTransient);
-        Assert.Equal($"{endpoint}/iomt-rollout-lock", error.Endpoint);
+        Assert.Equal($"{client.Uri}/iomt-rollout-lock", error.Endpoint);
         Assert.Contains("rollout lock", error.Message, StringComparison.Ordinal);
         Assert.Contains(error.Endpoint, error.Message, StringComparison.Ordinal);
         Assert.Contains("take the lock rollout.lock", error.Message, StringComparison.Ordinal);
     }
 
-    private static BlobServiceClient ThroughRelay(TcpRelay relay, BlobClientOptions? options = null) =>
-        new(
-            $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};BlobEndpoint=http://127.0.0.1:{relay.Port}/{AzuriteFixture.AccountName};",
-            options ?? AzuriteFixture.ClientOptions());
 
     /// <summary>A lock with the default 60 s lease renewed every 20 s, whose renewals fail (transport error, no retry) while told to.</summary>
     private async Task<(BlobRolloutLock Lock, FailWhile FailRenewals, FakeTimeProvider Time, LogProbe<BlobRolloutLock> Log)> LockWithFailingRenewalsAsync()

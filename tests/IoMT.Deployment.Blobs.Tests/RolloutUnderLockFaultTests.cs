@@ -33,7 +33,7 @@ public sealed class RolloutUnderLockFaultTests(AzuriteFixture azurite) : IDispos
         var options = new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(4), SafetyMargin = TimeSpan.FromSeconds(5) };
         var deployer = new CountingDeployer(TimeSpan.FromMilliseconds(100));
         var lockLog = new LogProbe<BlobRolloutLock>();
-        await using var provider = await ComposeAsync(ThroughRelay(relay).GetBlobContainerClient(container.Name), options, deployer, lockLog, connectors: 2000);
+        await using var provider = await ComposeAsync(AzuriteFixture.ThroughRelay(relay).GetBlobContainerClient(container.Name), options, deployer, lockLog, connectors: 2000);
         var engine = provider.GetRequiredService<IRolloutEngine>();
 
         // The service counts the lease from when it got the acquire, so it cannot expire before this moment + 15 s.
@@ -80,7 +80,7 @@ public sealed class RolloutUnderLockFaultTests(AzuriteFixture azurite) : IDispos
         var deployer = new CountingDeployer(TimeSpan.Zero);
         var lockLog = new LogProbe<BlobRolloutLock>();
         var options = new BlobRolloutLockOptions();
-        await using var provider = await ComposeAsync(ThroughRelay(relay, clientOptions).GetBlobContainerClient(container.Name), options, deployer, lockLog, connectors: 3);
+        await using var provider = await ComposeAsync(AzuriteFixture.ThroughRelay(relay, clientOptions).GetBlobContainerClient(container.Name), options, deployer, lockLog, connectors: 3);
 
         // Storage goes away once the last connector is done: the release at the end of the rollout cannot reach it.
         deployer.AfterVersionSet = count =>
@@ -123,10 +123,6 @@ public sealed class RolloutUnderLockFaultTests(AzuriteFixture azurite) : IDispos
 
     private static TimeSpan Elapsed(long since) => Stopwatch.GetElapsedTime(since);
 
-    private static BlobServiceClient ThroughRelay(TcpRelay relay, BlobClientOptions? options = null) =>
-        new(
-            $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};BlobEndpoint=http://127.0.0.1:{relay.Port}/{AzuriteFixture.AccountName};",
-            options ?? AzuriteFixture.ClientOptions());
 
     /// <summary>
     /// A deployer that records every operation it starts (an operation asked for with a cancelled token starts nothing,

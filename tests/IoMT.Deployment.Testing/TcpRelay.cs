@@ -140,7 +140,7 @@ public sealed class TcpRelay : IAsyncDisposable
             }
 
             var up = PumpAsync(client, () => server, toServer: true);
-            var down = server is null ? Task.CompletedTask : PumpAsync(server, () => client, toServer: false);
+            var down = server is null ? up : PumpAsync(server, () => client, toServer: false);
             await Task.WhenAny(up, down);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
