@@ -116,7 +116,8 @@ internal sealed class CosmosContainerGate
         }
         catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
         {
-            throw Unavailable(_createIfMissing ? "create or read the container" : "read the container", e);
+            // Left for the operation that waits on the check to name in its StoreUnavailableException.
+            throw;
         }
         catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
