@@ -23,6 +23,9 @@ internal static class ExitCodes
     /// <summary>Any other error.</summary>
     public const int Unexpected = 5;
 
+    /// <summary>A store (artifact container, version store, rollout lock, connector inventory) could not be reached or did not answer; nothing was changed.</summary>
+    public const int StoreUnavailable = 6;
+
     /// <summary>Cancelled (Ctrl+C, SIGTERM), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 
@@ -32,6 +35,7 @@ internal static class ExitCodes
     public static int For(Exception exception) => exception switch
     {
         CliException cli => cli.ExitCode,
+        StoreUnavailableException => StoreUnavailable,
         OptionsValidationException or InvalidPackageException => BadInput,
         ArtifactConflictException or VersionStateConflictException or RolloutLockHeldException or BuildInvalidatedException => Conflict,
         BuildNotFoundException or ConnectorNotFoundException => NotFound,
@@ -56,6 +60,7 @@ internal static class ExitCodes
         BadInput => "badInput",
         Conflict => "conflict",
         NotFound => "notFound",
+        StoreUnavailable => "storeUnavailable",
         Cancelled => "cancelled",
         _ => "unexpected",
     };

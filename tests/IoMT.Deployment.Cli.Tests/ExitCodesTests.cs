@@ -23,6 +23,7 @@ public sealed class ExitCodesTests
         { new VersionStoreException("corrupt"), 5 },
         { new DeploymentFailedException("c1", "failed"), 5 },
         { new InvalidOperationException("bug"), 5 },
+        { new StoreUnavailableException(StoreUnavailableException.VersionStore, "https://account.documents.azure.com/iomt/state", "read the version state", isTransient: true), 6 },
         { new OperationCanceledException(), 130 },
     };
 

@@ -8,9 +8,9 @@ internal static class CommandTree
     private const string Description = """
         iomt-deploy: deliver IoMT Connector builds and roll them out to every connector, with verification, invalidation and rollback.
 
-        Exit codes: 0 success; 1 the operation ran but some connectors failed or differ; 2 bad input (unknown command or flag, missing argument, unparseable build, invalid zip, invalid settings); 3 conflict (build delivered with other bytes, state changed concurrently, another rollout running, build invalidated); 4 not found (build, connector, artifact store, local root); 5 unexpected error; 130 cancelled.
+        Exit codes: 0 success; 1 the operation ran but some connectors failed or differ; 2 bad input (unknown command or flag, missing argument, unparseable build, invalid zip, invalid settings); 3 conflict (build delivered with other bytes, state changed concurrently, another rollout running, build invalidated); 4 not found (build, connector, artifact store, local root); 5 unexpected error; 6 a store is unreachable (artifact container, version store, rollout lock or connector inventory did not answer within Azure:StoreTimeout; nothing was changed); 130 cancelled.
 
-        Settings: flags, then environment variables IOMT_DEPLOY__{KEY} (sections joined by __, e.g. IOMT_DEPLOY__LOCAL__MAXENTRIES), then the --config JSON file. Keys: Provider, Root, MaxParallel, Actor, Rollout:*, Local:*; with --provider azure: Azure:Blobs:ServiceUri (or Azure:Blobs:ConnectionString), Azure:Blobs:*, Azure:Cosmos:AccountEndpoint, Azure:Cosmos:DatabaseName, Azure:Cosmos:*, Azure:Deployer (kudu|runfrompackage), Azure:Inventory (cosmos|arm), Azure:Arm:*.
+        Settings: flags, then environment variables IOMT_DEPLOY__{KEY} (sections joined by __, e.g. IOMT_DEPLOY__LOCAL__MAXENTRIES), then the --config JSON file. Keys: Provider, Root, MaxParallel, Actor, Rollout:*, Local:*; with --provider azure: Azure:Blobs:ServiceUri (or Azure:Blobs:ConnectionString), Azure:Blobs:*, Azure:Cosmos:AccountEndpoint, Azure:Cosmos:DatabaseName, Azure:Cosmos:*, Azure:Deployer (kudu|runfrompackage), Azure:Inventory (cosmos|arm), Azure:Arm:*, Azure:StoreTimeout (hh:mm:ss, 00:00:30).
         """;
 
     /// <summary>Builds the tree.</summary>
