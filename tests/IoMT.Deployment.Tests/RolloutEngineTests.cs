@@ -610,7 +610,9 @@ public class RolloutEngineTests
             });
         h.Deployer = deployer.Object;
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Engine().UpdateAsync());
+        // Not the caller's cancellation: the engine says the lock was lost, so the CLI does not report it as Ctrl+C.
+        var lostLock = await Assert.ThrowsAsync<RolloutLockHeldException>(() => h.Engine().UpdateAsync());
+        Assert.Contains("rollout lock was lost", lostLock.Message, StringComparison.Ordinal);
 
         Assert.Equal(B("1"), h.Versions.State.InFlight);
         Assert.Null(h.Versions.State.Current);

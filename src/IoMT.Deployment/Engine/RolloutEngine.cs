@@ -615,7 +615,17 @@ public sealed partial class RolloutEngine : IRolloutEngine
             await using (lease.ConfigureAwait(false))
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
-                return await rollout(linked.Token).ConfigureAwait(false);
+                try
+                {
+                    return await rollout(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (lease.LeaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // Not the caller's cancellation: the lease could not be renewed in time, so this worker stopped.
+                    throw new RolloutLockHeldException(
+                        $"The rollout lock was lost during the {operation} (its lease could not be renewed before it expired); this worker started no connector operation after that. " +
+                        "Another worker may hold the lock now; the next run resumes from the stored state.");
+                }
             }
         }
         catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
