@@ -44,7 +44,8 @@ public sealed class RolloutUnderLockFaultTests(AzuriteFixture azurite) : IDispos
         Assert.Empty(lockLog.WithId(2202)); // No renewal got through before the cut: the acquire is the last confirmation.
         var expiresNoEarlierThan = Elapsed(sentBefore) + options.LeaseDuration;
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => update.WaitAsync(Wait));
+        var lost = await Assert.ThrowsAsync<RolloutLockHeldException>(() => update.WaitAsync(Wait));
+        Assert.Contains("rollout lock was lost", lost.Message, StringComparison.Ordinal);
         var stoppedAfter = Elapsed(sentBefore);
         var startedByFirst = deployer.Started.Count;
 
