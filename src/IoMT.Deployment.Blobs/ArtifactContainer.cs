@@ -208,8 +208,10 @@ internal sealed class ArtifactContainer
         exception is RequestFailedException or AuthenticationFailedException || BlobStoreFailures.IsUnavailable(exception, cancellationToken);
 
     /// <summary>
-    /// Maps a failure to <see cref="StoreUnavailableException"/> when the service could not be reached or did not answer,
-    /// else (an answer or a credential failure) to <see cref="ArtifactStoreException"/>; it names the container, never a secret.
+    /// Maps a failure to the Abstractions' store exceptions: <see cref="StoreUnavailableException"/> when the service could
+    /// not be reached or did not answer, <see cref="StoreAccessDeniedException"/> for 401/403 or no token,
+    /// <see cref="StoreThrottledException"/> for 429, else <see cref="ArtifactStoreException"/> (missing container marked);
+    /// it names the container, never a secret. No Azure exception type leaves the adapter except as an inner exception.
     /// </summary>
     public DeploymentException StoreFailure(Exception exception, string action) => exception switch
     {
@@ -217,12 +219,14 @@ internal sealed class ArtifactContainer
         _ when exception is IOException || BlobStoreFailures.IsUnavailable(exception, CancellationToken.None) =>
             BlobStoreFailures.Unavailable(StoreUnavailableException.ArtifactContainer, Client, action, exception),
         RequestFailedException { ErrorCode: var code } when code == BlobErrorCode.ContainerNotFound =>
-            new ArtifactStoreException($"The artifact container '{Name}' does not exist in storage account '{Client.AccountName}'; could not {action}.", exception),
+            new ArtifactStoreException($"The artifact container '{Name}' does not exist in storage account '{Client.AccountName}'; could not {action}.", isMissing: true, exception),
         RequestFailedException { Status: 401 or 403 } failed =>
-            new ArtifactStoreException($"Access to artifact container '{Name}' of storage account '{Client.AccountName}' was refused ({failed.Status}, {failed.ErrorCode ?? "no error code"}); could not {action}. Check the identity's role on the container.", exception),
+            new StoreAccessDeniedException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, $"{failed.Status}, {failed.ErrorCode ?? "no error code"}", exception),
+        RequestFailedException { Status: 429 } failed =>
+            new StoreThrottledException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, null, exception),
         RequestFailedException failed =>
             new ArtifactStoreException($"Could not {action} in artifact container '{Name}' of storage account '{Client.AccountName}': the service answered {failed.Status} ({failed.ErrorCode ?? "no error code"}).", exception),
         _ =>
-            new ArtifactStoreException($"Could not get a token for artifact container '{Name}' of storage account '{Client.AccountName}'; could not {action}.", exception),
+            new StoreAccessDeniedException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, "no token could be obtained for the identity", exception),
     };
 }

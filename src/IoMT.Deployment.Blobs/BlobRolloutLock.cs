@@ -53,7 +53,8 @@ public sealed class BlobRolloutLock : IRolloutLock
     /// owner in the lock blob's metadata so that the replicas it keeps out can say who holds it.
     /// </remarks>
     /// <exception cref="StoreUnavailableException">The storage service could not be reached or did not answer (retries run out, timed out, 5xx).</exception>
-    /// <exception cref="RequestFailedException">The storage service refused otherwise (access refused, throttled after retries).</exception>
+    /// <exception cref="StoreAccessDeniedException">The storage service refused the identity (401, 403, no token).</exception>
+    /// <exception cref="StoreThrottledException">The storage service throttled the requests beyond the client's retries.</exception>
     public async Task<IRolloutLease?> TryAcquireAsync(string owner, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
@@ -61,9 +62,9 @@ public sealed class BlobRolloutLock : IRolloutLock
         {
             return await AcquireAsync(owner, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (BlobStoreFailures.IsUnavailable(ex, cancellationToken))
+        catch (Exception ex) when (BlobStoreFailures.IsStoreFailure(ex, cancellationToken))
         {
-            throw BlobStoreFailures.Unavailable(StoreUnavailableException.RolloutLock, _container, $"take the lock {_options.LockBlobName}", ex);
+            throw BlobStoreFailures.Map(StoreUnavailableException.RolloutLock, _container, $"take the lock {_options.LockBlobName}", ex);
         }
     }
 

@@ -20,6 +20,20 @@ internal static class BlobStoreFailures
         _ => false,
     };
 
+    /// <summary>Whether the failure is the store's as infrastructure: unavailable, throttled (429), or refusing the identity (401/403, no token).</summary>
+    public static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) =>
+        IsUnavailable(exception, cancellationToken)
+        || exception is RequestFailedException { Status: 401 or 403 or 429 } or Azure.Identity.AuthenticationFailedException;
+
+    /// <summary>Maps a store failure to the Abstractions' exception: throttled, access denied or unavailable.</summary>
+    public static StoreException Map(string store, BlobContainerClient container, string operation, Exception exception) => exception switch
+    {
+        RequestFailedException { Status: 429 } => new StoreThrottledException(store, Endpoint(container), operation, null, exception),
+        RequestFailedException { Status: 401 or 403 } denied => new StoreAccessDeniedException(store, Endpoint(container), operation, $"{denied.Status}, {denied.ErrorCode ?? "no error code"}", exception),
+        Azure.Identity.AuthenticationFailedException => new StoreAccessDeniedException(store, Endpoint(container), operation, "no token could be obtained for the identity", exception),
+        _ => Unavailable(store, container, operation, exception),
+    };
+
     /// <summary>The exception for an unavailable store, naming the container's endpoint (never a SAS) and the operation.</summary>
     public static StoreUnavailableException Unavailable(string store, BlobContainerClient container, string operation, Exception exception) =>
         new(store, Endpoint(container), operation, isTransient: true, Describe(exception), exception);

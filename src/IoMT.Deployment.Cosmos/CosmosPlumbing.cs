@@ -65,9 +65,18 @@ internal sealed class CosmosContainerGate
     /// <summary>Gets the account endpoint with the database and container, for messages.</summary>
     public string Endpoint => $"{_client.Endpoint.AbsoluteUri.TrimEnd('/')}/{_database}/{_containerName}";
 
-    /// <summary>The exception for an account that could not be reached or did not answer while doing <paramref name="operation"/>.</summary>
-    public StoreUnavailableException Unavailable(string operation, Exception exception) =>
-        new(_store, Endpoint, operation, isTransient: true, CosmosStoreFailures.Describe(exception), exception);
+    /// <summary>
+    /// The Abstractions' exception for a store failure while doing <paramref name="operation"/>: throttled (429) beyond the
+    /// SDK's retries, access refused (401/403), or unreachable / not answering. No Cosmos exception type leaves the adapter
+    /// except as the inner exception.
+    /// </summary>
+    public DeploymentException Unavailable(string operation, Exception exception) => exception switch
+    {
+        CosmosException { StatusCode: HttpStatusCode.TooManyRequests } throttled => new StoreThrottledException(_store, Endpoint, operation, throttled.RetryAfter, exception),
+        CosmosException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } denied =>
+            new StoreAccessDeniedException(_store, Endpoint, operation, $"HTTP {(int)denied.StatusCode}/{denied.SubStatusCode}", exception),
+        _ => new StoreUnavailableException(_store, Endpoint, operation, isTransient: true, CosmosStoreFailures.Describe(exception), exception),
+    };
 
     /// <summary>Gets the message for a database or container that is missing.</summary>
     public string MissingMessage =>

@@ -12,12 +12,14 @@ internal static class CosmosStoreFailures
 
     /// <summary>
     /// Whether the failure means the account could not be reached or did not answer: one of those statuses, a transport
-    /// error or a timeout. A cancellation the caller asked for is not one; 429 (throttling) is not one either, it stays the
-    /// SDK's own exception.
+    /// error or a timeout; or an answer that refuses the work (429 beyond the retries, 401/403). A cancellation the caller
+    /// asked for is not one.
     /// </summary>
     public static bool IsUnavailable(Exception exception, CancellationToken cancellationToken) => exception switch
     {
-        CosmosException cosmos => IsUnavailable(cosmos.StatusCode),
+        // Throttling beyond the SDK's retries and a refused identity are store failures too: they leave the adapter as
+        // StoreThrottledException and StoreAccessDeniedException, never as the SDK's exception.
+        CosmosException cosmos => IsUnavailable(cosmos.StatusCode) || cosmos.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden,
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         HttpRequestException or TimeoutException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(e => IsUnavailable(e, cancellationToken)),
