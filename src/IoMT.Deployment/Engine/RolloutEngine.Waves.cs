@@ -532,7 +532,7 @@ public sealed partial class RolloutEngine
         tick.StopReason ??= await watch.MayContinueAsync(token).ConfigureAwait(false) ? null : watch.StopReason;
         if (tick.StopReason is null)
         {
-            await VerifyResultsAsync([.. results.Where(r => r.Outcome is not (ConnectorOutcome.Pinned or ConnectorOutcome.Excluded))], package.Build, token).ConfigureAwait(false);
+            results = await VerifyResultsAsync(results, package.Build, token).ConfigureAwait(false);
         }
         else
         {

@@ -764,7 +764,7 @@ public sealed partial class RolloutEngine : IRolloutEngine
         var stopReason = await watch.MayContinueAsync(cancellationToken).ConfigureAwait(false) ? null : watch.StopReason;
         if (stopReason is null)
         {
-            await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+            results = await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
         }
 
         // One pass for every summary: outcome counts and mismatches.
@@ -963,12 +963,14 @@ public sealed partial class RolloutEngine : IRolloutEngine
         return (ConnectorOutcome.Updated, previous);
     }
 
-    private async Task VerifyResultsAsync(IReadOnlyList<ConnectorResult> results, BuildNumber target, CancellationToken cancellationToken)
+    /// <summary>Reads every stepped connector's PROJECT_VERSION again; returns the results with their verification.</summary>
+    private async Task<ConnectorResult[]> VerifyResultsAsync(IReadOnlyList<ConnectorResult> stepped, BuildNumber target, CancellationToken cancellationToken)
     {
         var expected = target.ToString();
+        ConnectorResult[] results = [.. stepped];
         await Parallel.ForAsync(
             0,
-            results.Count,
+            results.Length,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
@@ -980,13 +982,14 @@ public sealed partial class RolloutEngine : IRolloutEngine
 
                 if (result.Outcome == ConnectorOutcome.Deleted)
                 {
-                    result.RecordVerification(VerificationOutcome.Deleted, null);
+                    results[i] = result with { Verification = VerificationOutcome.Deleted };
                     return;
                 }
 
                 var (outcome, version, _) = await ReadVersionCoreAsync(result.Connector, expected, ct).ConfigureAwait(false);
-                result.RecordVerification(outcome, version);
+                results[i] = result with { Verification = outcome, VerifiedVersion = version };
             }).ConfigureAwait(false);
+        return results;
     }
 
     private async ValueTask<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)
