@@ -679,14 +679,20 @@ public sealed partial class RolloutEngine
             return report;
         }
 
-        var counts = RolloutReport.CountByOutcome(tick.Results);
+        await RecordRunAsync(report, RolloutReport.CountByOutcome(tick.Results), token).ConfigureAwait(false);
+        return report;
+    }
+
+    /// <summary>Logs a run's totals (events 1007 and 1008), counts it, and keeps it in the history: the one place a run is recorded.</summary>
+    private async Task RecordRunAsync(RolloutReport report, int[] counts, CancellationToken token)
+    {
         LogUpdated(report, counts[(int)ConnectorOutcome.Updated]);
         Log.RolloutCompleted(
             _logger,
             report.RolloutId,
             report.Kind,
             report.Target.ToString(),
-            (long)(report.CompletedAt - report.StartedAt).TotalMilliseconds,
+            (long)report.Duration.TotalMilliseconds,
             counts[(int)ConnectorOutcome.Updated],
             counts[(int)ConnectorOutcome.AlreadyCurrent],
             counts[(int)ConnectorOutcome.Deleted],
@@ -694,25 +700,12 @@ public sealed partial class RolloutEngine
             report.Mismatched,
             report.Succeeded);
         await AppendHistoryAsync(report, token).ConfigureAwait(false);
-        return report;
     }
 
     private async Task AppendHistoryAsync(RolloutReport report, CancellationToken token)
     {
         _metrics.RolloutCompleted(report.Kind, report.Succeeded);
-        await _versions.AppendHistoryAsync(
-            new RolloutHistoryEntry
-            {
-                Id = report.RolloutId,
-                Kind = report.Kind,
-                From = report.From,
-                To = report.Target,
-                StartedAt = report.Rollout?.StartedAt ?? report.StartedAt,
-                CompletedAt = report.CompletedAt,
-                Succeeded = report.Succeeded,
-                Counts = report.Totals(),
-            },
-            token).ConfigureAwait(false);
+        await _versions.AppendHistoryAsync(RolloutHistoryEntry.Of(report), token).ConfigureAwait(false);
     }
 
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..199] + "…";

@@ -410,19 +410,7 @@ public sealed partial class RolloutEngine : IRolloutEngine
     /// <summary>Reads something of every connector in the inventory, bounded in parallel; sorted by connector id.</summary>
     private async Task<List<T>> ReadFleetAsync<T>(Func<ConnectorTarget, CancellationToken, ValueTask<T>> read, Func<T, string> idOf, CancellationToken cancellationToken)
     {
-        var results = new List<T>();
-        var gate = new Lock();
-        await Parallel.ForEachAsync(
-            _inventory.ListAsync(cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
-            async (connector, ct) =>
-            {
-                var item = await read(connector, ct).ConfigureAwait(false);
-                lock (gate)
-                {
-                    results.Add(item);
-                }
-            }).ConfigureAwait(false);
+        var results = await BoundedFanOut.RunAsync(_inventory.ListAsync(cancellationToken), _options.MaxParallelism, read, cancellationToken).ConfigureAwait(false);
         results.Sort((a, b) => string.CompareOrdinal(idOf(a), idOf(b)));
         return results;
     }
@@ -742,7 +730,6 @@ public sealed partial class RolloutEngine : IRolloutEngine
         var rolloutId = Guid.NewGuid().ToString("N")[..12];
         var target = package.Build;
         var started = _time.GetUtcNow();
-        var startedTimestamp = _time.GetTimestamp();
         var watch = new RolloutWatch(_versions, target, _options.StateWatchInterval, _time, _logger, cancellationToken);
         var pins = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
 
@@ -767,20 +754,8 @@ public sealed partial class RolloutEngine : IRolloutEngine
             results = await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
         }
 
-        // One pass for every summary: outcome counts and mismatches.
-        var counts = new int[Enum.GetValues<ConnectorOutcome>().Length];
-        var mismatched = 0;
-        for (var i = 0; i < results.Count; i++)
-        {
-            var result = results[i];
-            counts[(int)result.Outcome]++;
-            if (result.Verification == VerificationOutcome.Mismatch)
-            {
-                mismatched++;
-            }
-        }
-
-        var succeeded = stopReason is null && counts[(int)ConnectorOutcome.Failed] == 0 && mismatched == 0;
+        var counts = RolloutReport.CountByOutcome(results);
+        var succeeded = stopReason is null && counts[(int)ConnectorOutcome.Failed] == 0 && !results.Any(r => r.Verification == VerificationOutcome.Mismatch);
         if (succeeded)
         {
             await ChangeStateAsync(s => Completed(s, target), cancellationToken).ConfigureAwait(false);
@@ -794,7 +769,6 @@ public sealed partial class RolloutEngine : IRolloutEngine
             Log.RolloutIncomplete(_logger, rolloutId, target.ToString());
         }
 
-        var completed = _time.GetUtcNow();
         var report = new RolloutReport
         {
             RolloutId = rolloutId,
@@ -802,40 +776,13 @@ public sealed partial class RolloutEngine : IRolloutEngine
             From = from,
             Target = target,
             StartedAt = started,
-            CompletedAt = completed,
+            CompletedAt = _time.GetUtcNow(),
             Connectors = results,
             Succeeded = succeeded,
             StopReason = stopReason,
         };
 
-        LogUpdated(report, counts[(int)ConnectorOutcome.Updated]);
-        Log.RolloutCompleted(
-            _logger,
-            rolloutId,
-            kind,
-            target.ToString(),
-            (long)_time.GetElapsedTime(startedTimestamp).TotalMilliseconds,
-            counts[(int)ConnectorOutcome.Updated],
-            counts[(int)ConnectorOutcome.AlreadyCurrent],
-            counts[(int)ConnectorOutcome.Deleted],
-            counts[(int)ConnectorOutcome.Failed],
-            mismatched,
-            succeeded);
-        _metrics.RolloutCompleted(kind, succeeded);
-
-        await _versions.AppendHistoryAsync(
-            new RolloutHistoryEntry
-            {
-                Id = rolloutId,
-                Kind = kind,
-                From = from,
-                To = target,
-                StartedAt = started,
-                CompletedAt = completed,
-                Succeeded = succeeded,
-                Counts = RolloutReport.TotalsOf(counts),
-            },
-            cancellationToken).ConfigureAwait(false);
+        await RecordRunAsync(report, counts, cancellationToken).ConfigureAwait(false);
         return report;
     }
 
