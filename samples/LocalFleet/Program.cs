@@ -1,6 +1,9 @@
 // LocalFleet: the whole IoMT.Deployment loop on one machine, with the embedded local provider (no Azure account).
-// It packages three builds, delivers them, creates a fleet of connectors, rolls updates out, deletes a connector
-// mid-rollout, rolls back, shows that the next check does not redeploy the invalidated build, and prints the reports.
+// It packages builds, delivers them, creates a fleet of connectors, rolls updates out in two waves (the canary
+// 'contoso' first, judged by its health.json after a short bake, then everyone else), deletes a connector mid-rollout,
+// rolls back, shows that the next check does not redeploy an invalidated build, and then tells the progressive story:
+// build 4 reaches the canary, the canary reports Unhealthy, the rollout halts and rolls back by itself, the other
+// connectors never receive build 4, and the next hourly check does not try build 4 again.
 using IoMT.Deployment;
 using IoMT.Deployment.Local;
 using LocalFleetSample;
@@ -17,7 +20,12 @@ var functionApp = Path.Combine(AppContext.BaseDirectory, "function-app");
 
 var services = new ServiceCollection();
 services.AddLogging(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
-services.AddIoMTDeployment(o => o.MaxParallelism = 4)
+services.AddIoMTDeployment(o =>
+    {
+        o.MaxParallelism = 4;
+        o.Waves.Add(new WaveOptions { Name = "canary", Canary = true, BakeTime = TimeSpan.FromSeconds(1), MaxFailed = 0 });
+        o.Waves.Add(new WaveOptions { Name = "everyone", Percent = 100, RequireHealth = false });
+    })
     .AddLocalProvider(o => o.Root = root)
     .AddLocalArtifactPublisher();
 
@@ -32,6 +40,7 @@ var delivery = provider.GetRequiredService<DeliveryService>();
 var fleet = provider.GetRequiredService<LocalFleet>();
 var deployer = provider.GetRequiredService<IConnectorDeployer>();
 var print = new Printer(Console.Out);
+var health = provider.GetServices<IConnectorHealthSignal>().OfType<LocalHealthSignal>().Single();
 
 try
 {
@@ -47,15 +56,17 @@ try
 
     print.Heading("2. Create a local fleet of connectors");
     await fleet.AddAsync(["contoso", "fabrikam", "litware", "northwind", "tailspin"]);
+    await fleet.SetCanaryAsync("contoso");
+    await SetHealthAsync("contoso", "Healthy", "device messages flowing");
     await print.FleetAsync(fleet, deployer);
 
-    print.Heading("3. Hourly check: build 2 is the newest valid build; roll it out and verify");
-    print.Report(await engine.UpdateAsync());
+    print.Heading("3. Hourly check: build 2 is the newest valid build; roll it out in waves (canary, bake, health gate, everyone) and verify");
+    await RollOutAsync();
     await print.FleetAsync(fleet, deployer);
 
     print.Heading("4. Deliver build 3; the next check updates every connector to it ('fabrikam' is deleted during its deployment: skipped, not failed)");
     await DeliverAsync("3", "3");
-    print.Report(await engine.UpdateAsync());
+    await RollOutAsync();
     await print.FleetAsync(fleet, deployer);
 
     print.Heading("5. Build 3 misbehaves: roll back (invalidate 3, deploy the previous valid build)");
@@ -66,9 +77,40 @@ try
     print.Report(await engine.UpdateAsync());
     await print.FleetAsync(fleet, deployer);
 
-    print.Heading("7. Status");
+    print.Heading("7. Deliver build 4; it reaches the canary, whose health file reports Unhealthy after the bake: the rollout halts and rolls back by itself");
+    await DeliverAsync("4", "4");
+    await SetHealthAsync("contoso", "Unhealthy", "device messages failing");
+    await RollOutAsync();
+    await print.FleetAsync(fleet, deployer);
+
+    print.Heading("8. The next hourly check does not try build 4 again");
+    print.Report(await engine.UpdateAsync());
+    await print.FleetAsync(fleet, deployer);
+
+    print.Heading("9. Status");
     await print.StatusAsync(engine);
     return 0;
+
+    // One tick per call; between ticks the worker would wait for the bake's end: here, the sample waits for it.
+    async Task RollOutAsync()
+    {
+        var report = await engine.UpdateAsync();
+        print.Report(report);
+        while (report.Rollout is { IsActive: true } && report.NextTickAt is { } next)
+        {
+            var wait = next - DateTimeOffset.UtcNow;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            report = await engine.UpdateAsync();
+            print.Report(report);
+        }
+    }
+
+    Task SetHealthAsync(string connector, string status, string reason) =>
+        File.WriteAllTextAsync(health.PathOf(connector), $$"""{"status": "{{status}}", "reason": "{{reason}}"}""");
 
     async Task DeliverAsync(string build, string contentOf)
     {

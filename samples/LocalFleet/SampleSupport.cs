@@ -67,7 +67,10 @@ internal sealed class Printer(TextWriter output)
 
     public void Report(RolloutReport report)
     {
-        output.WriteLine($"   rollout {report.RolloutId} {report.Kind} {report.From?.ToString() ?? "-"} -> {report.Target}: succeeded={report.Succeeded}");
+        var rollout = report.Rollout is { } r
+            ? $"; rollout {r.Status}, wave {Math.Min(r.Wave + 1, r.Waves.Count)} of {r.Waves.Count}" + (r.StatusReason is null ? string.Empty : $" ({r.StatusReason})")
+            : string.Empty;
+        output.WriteLine($"   rollout {report.RolloutId} {report.Kind} {report.From?.ToString() ?? "-"} -> {report.Target}: succeeded={report.Succeeded}{rollout}");
         foreach (var c in report.Connectors.OrderBy(c => c.Connector.Id, StringComparer.Ordinal))
         {
             output.WriteLine($"     {c.Connector.Id,-12} {c.Outcome,-15} verification={c.Verification?.ToString() ?? "-",-9} {c.Duration.TotalMilliseconds,6:F1} ms {c.ErrorMessage}");

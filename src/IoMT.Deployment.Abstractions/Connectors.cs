@@ -109,22 +109,9 @@ public sealed record ConnectorResult
     /// <summary>Gets the error message of a failed step, for reports and JSON output.</summary>
     public string? ErrorMessage => Error?.Message;
 
-    private VerificationOutcome? _verification;
-    private string? _verifiedVersion;
-
     /// <summary>Gets what verification found, once it ran.</summary>
-    public VerificationOutcome? Verification { get => _verification; init => _verification = value; }
+    public VerificationOutcome? Verification { get; init; }
 
     /// <summary>Gets the <c>PROJECT_VERSION</c> read by verification.</summary>
-    public string? VerifiedVersion { get => _verifiedVersion; init => _verifiedVersion = value; }
-
-    /// <summary>
-    /// Records the verification on the result the rollout step produced, before the report is published; saves a copy
-    /// of every result in large rollouts.
-    /// </summary>
-    internal void RecordVerification(VerificationOutcome outcome, string? version)
-    {
-        _verification = outcome;
-        _verifiedVersion = version;
-    }
+    public string? VerifiedVersion { get; init; }
 }

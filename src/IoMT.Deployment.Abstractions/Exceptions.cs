@@ -22,6 +22,19 @@ public sealed class ArtifactStoreException : DeploymentException
         : base(message, innerException)
     {
     }
+
+    /// <summary>Creates the exception for a store that does not exist (container or folder missing).</summary>
+    /// <param name="message">What is missing, naming it.</param>
+    /// <param name="isMissing">Whether the store itself does not exist.</param>
+    /// <param name="innerException">The cause.</param>
+    public ArtifactStoreException(string message, bool isMissing, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        IsMissing = isMissing;
+    }
+
+    /// <summary>Gets a value indicating whether the store itself (the container, the folder) does not exist.</summary>
+    public bool IsMissing { get; }
 }
 
 /// <summary>A build is not in the artifact store, or the store holds no build at all.</summary>
@@ -226,4 +239,130 @@ public enum DeploymentFailureKind
 
     /// <summary>The platform throttled the requests (429): retried, not counted against the build.</summary>
     Throttled,
+}
+
+/// <summary>
+/// A store (artifact container, version store, rollout lock, connector inventory) failed as infrastructure: unreachable,
+/// throttled or refusing the identity. Every adapter maps its SDK's failures to one of the derived types, so the engine,
+/// the CLI and the operations API decide on these alone; the SDK's exception is only ever the inner exception.
+/// </summary>
+public abstract class StoreException : DeploymentException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="store">Which store.</param>
+    /// <param name="endpoint">Where the store was reached, never with a secret.</param>
+    /// <param name="operation">What was being done.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    protected StoreException(string store, string endpoint, string operation, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        Store = store;
+        Endpoint = endpoint;
+        Operation = operation;
+    }
+
+    /// <summary>Gets which store failed, such as "artifact container" or "version store".</summary>
+    public string Store { get; }
+
+    /// <summary>Gets where the store was reached (endpoint with container or database), never with a secret.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Gets what was being done when the store failed.</summary>
+    public string Operation { get; }
+
+    /// <summary>Gets a value indicating whether trying again later may succeed.</summary>
+    public abstract bool IsTransient { get; }
+}
+
+/// <summary>
+/// A store the deployment depends on (artifact container, version store, rollout lock, connector inventory) could not be
+/// reached or did not answer in time: an infrastructure failure, not a problem with the request. Nothing was changed by
+/// the operation that failed.
+/// </summary>
+/// <remarks>Adapters map their transport failures (connection refused, timeouts, retries exhausted, 503) to this type, so
+/// callers handle an unreachable store without knowing the SDK's exception types.</remarks>
+public sealed class StoreUnavailableException : StoreException
+{
+    /// <summary>The store name of the artifact container.</summary>
+    public const string ArtifactContainer = "artifact container";
+
+    /// <summary>The store name of the version store.</summary>
+    public const string VersionStore = "version store";
+
+    /// <summary>The store name of the rollout lock.</summary>
+    public const string RolloutLock = "rollout lock";
+
+    /// <summary>The store name of the connector inventory.</summary>
+    public const string ConnectorInventory = "connector inventory";
+
+    /// <summary>Creates the exception; the message names the store, the endpoint and the operation, and what to do.</summary>
+    /// <param name="store">Which store, such as <see cref="ArtifactContainer"/> or <see cref="VersionStore"/>.</param>
+    /// <param name="endpoint">Where the store was reached (service endpoint with container or database), never with a secret.</param>
+    /// <param name="operation">What was being done, such as "list the builds" or "take the lock".</param>
+    /// <param name="isTransient">Whether trying again later may succeed (unreachable, timed out, busy) rather than a lasting refusal.</param>
+    /// <param name="detail">What the failure was (for example "connection refused", "no answer within 30 s"); optional.</param>
+    /// <param name="innerException">The cause.</param>
+    public StoreUnavailableException(string store, string endpoint, string operation, bool isTransient, string? detail = null, Exception? innerException = null)
+        : base(store, endpoint, operation, FormatMessage(store, endpoint, operation, isTransient, detail), innerException)
+    {
+        _isTransient = isTransient;
+    }
+
+    private readonly bool _isTransient;
+
+    /// <inheritdoc/>
+    public override bool IsTransient => _isTransient;
+
+    private static string FormatMessage(string store, string endpoint, string operation, bool isTransient, string? detail)
+    {
+        var cause = string.IsNullOrWhiteSpace(detail) ? string.Empty : $" ({detail.Trim().TrimEnd('.')})";
+        var advice = isTransient
+            ? "Check that the endpoint is right and reachable from this host (network, firewall, private endpoint) and that the service is up, then run the command again; nothing was changed."
+            : "Check the endpoint and the identity's access to it; nothing was changed.";
+        return $"The {store} at {endpoint} is unavailable: could not {operation}{cause}. {advice}";
+    }
+}
+
+/// <summary>
+/// A store throttled the requests (HTTP 429) beyond the client's retries; nothing was changed by the refused request.
+/// Transient by nature: try again after <see cref="RetryAfter"/>.
+/// </summary>
+public sealed class StoreThrottledException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="store">Which store, such as <see cref="StoreUnavailableException.VersionStore"/>.</param>
+    /// <param name="endpoint">Where the store was reached, never with a secret.</param>
+    /// <param name="operation">What was being done.</param>
+    /// <param name="retryAfter">How long the store asked to wait, when it said.</param>
+    /// <param name="innerException">The cause.</param>
+    public StoreThrottledException(string store, string endpoint, string operation, TimeSpan? retryAfter, Exception? innerException = null)
+        : base(store, endpoint, operation, $"The {store} at {endpoint} throttled the requests: could not {operation}" + (retryAfter is { } wait ? $" (asked to wait {wait.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s)" : string.Empty) + ". Nothing was changed; try again later, or raise the store's throughput.", innerException)
+    {
+        RetryAfter = retryAfter;
+    }
+
+    /// <summary>Gets how long the store asked to wait, when it said.</summary>
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>Gets a value indicating whether trying again later may succeed: always.</summary>
+    public override bool IsTransient => true;
+}
+
+/// <summary>A store refused the identity (HTTP 401 or 403, or no token could be had); nothing was changed.</summary>
+public sealed class StoreAccessDeniedException : StoreException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="store">Which store, such as <see cref="StoreUnavailableException.ArtifactContainer"/>.</param>
+    /// <param name="endpoint">Where the store was reached, never with a secret.</param>
+    /// <param name="operation">What was being done.</param>
+    /// <param name="detail">What the store answered (status and error code), never a token.</param>
+    /// <param name="innerException">The cause.</param>
+    public StoreAccessDeniedException(string store, string endpoint, string operation, string detail, Exception? innerException = null)
+        : base(store, endpoint, operation, $"The {store} at {endpoint} refused access: could not {operation} ({detail}). Check the identity's role assignment on it (see docs/security.md); nothing was changed.", innerException)
+    {
+    }
+
+    /// <summary>Gets a value indicating whether trying again later may succeed: never without a change of access.</summary>
+    public override bool IsTransient => false;
 }

@@ -147,4 +147,23 @@ public sealed record RolloutHistoryEntry
 
     /// <summary>Gets the number of connectors by outcome name (<see cref="ConnectorOutcome"/>).</summary>
     public IReadOnlyDictionary<string, int> Counts { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The history entry of a run: one place that turns a report into what the history keeps.</summary>
+    /// <param name="report">The run's report (a tick of a progressive rollout counts from the rollout's start).</param>
+    /// <returns>The entry.</returns>
+    public static RolloutHistoryEntry Of(RolloutReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return new RolloutHistoryEntry
+        {
+            Id = report.RolloutId,
+            Kind = report.Kind,
+            From = report.From,
+            To = report.Target,
+            StartedAt = report.Rollout?.StartedAt ?? report.StartedAt,
+            CompletedAt = report.CompletedAt,
+            Succeeded = report.Succeeded,
+            Counts = report.Totals(),
+        };
+    }
 }

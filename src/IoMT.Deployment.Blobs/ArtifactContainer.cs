@@ -63,7 +63,7 @@ internal sealed class ArtifactContainer
 
                     page = enumerator.Current;
                 }
-                catch (Exception ex) when (IsStoreFailure(ex))
+                catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
                 {
                     throw StoreFailure(ex, "list the builds");
                 }
@@ -102,7 +102,7 @@ internal sealed class ArtifactContainer
         {
             throw new BuildNotFoundException(build, $"Build {build} is not in artifact container '{Name}' (no blob '{build.PackageFileName}').", ex);
         }
-        catch (Exception ex) when (IsStoreFailure(ex))
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
             throw StoreFailure(ex, $"open build {build}");
         }
@@ -134,7 +134,7 @@ internal sealed class ArtifactContainer
             {
                 throw new InvalidPackageException(build, $"Build {build} in artifact container '{Name}' ended before its {info.Size} bytes were read.", ex);
             }
-            catch (Exception ex) when (IsStoreFailure(ex))
+            catch (Exception ex) when (IsStoreFailure(ex, cancellationToken) || ex is IOException)
             {
                 throw StoreFailure(ex, $"read build {build}");
             }
@@ -172,7 +172,7 @@ internal sealed class ArtifactContainer
             {
                 sha256 = await ContentHash.Sha256HexAsync(opened.Content, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsStoreFailure(ex))
+            catch (Exception ex) when (IsStoreFailure(ex, cancellationToken) || ex is IOException)
             {
                 throw StoreFailure(ex, $"read build {info.Build}");
             }
@@ -203,18 +203,30 @@ internal sealed class ArtifactContainer
         return null;
     }
 
-    public static bool IsStoreFailure(Exception exception) => exception is RequestFailedException or AuthenticationFailedException;
+    /// <summary>Whether the failure is the store's (an answer, a credential, or no answer at all) rather than the caller's cancellation.</summary>
+    public static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is RequestFailedException or AuthenticationFailedException || BlobStoreFailures.IsUnavailable(exception, cancellationToken);
 
-    /// <summary>Maps a service or credential failure to <see cref="ArtifactStoreException"/>, naming the container, never a secret.</summary>
-    public ArtifactStoreException StoreFailure(Exception exception, string action) => exception switch
+    /// <summary>
+    /// Maps a failure to the Abstractions' store exceptions: <see cref="StoreUnavailableException"/> when the service could
+    /// not be reached or did not answer, <see cref="StoreAccessDeniedException"/> for 401/403 or no token,
+    /// <see cref="StoreThrottledException"/> for 429, else <see cref="ArtifactStoreException"/> (missing container marked);
+    /// it names the container, never a secret. No Azure exception type leaves the adapter except as an inner exception.
+    /// </summary>
+    public DeploymentException StoreFailure(Exception exception, string action) => exception switch
     {
+        // A download stream that breaks mid-read (IOException) is the connection failing, not the package.
+        _ when exception is IOException || BlobStoreFailures.IsUnavailable(exception, CancellationToken.None) =>
+            BlobStoreFailures.Unavailable(StoreUnavailableException.ArtifactContainer, Client, action, exception),
         RequestFailedException { ErrorCode: var code } when code == BlobErrorCode.ContainerNotFound =>
-            new ArtifactStoreException($"The artifact container '{Name}' does not exist in storage account '{Client.AccountName}'; could not {action}.", exception),
+            new ArtifactStoreException($"The artifact container '{Name}' does not exist in storage account '{Client.AccountName}'; could not {action}.", isMissing: true, exception),
         RequestFailedException { Status: 401 or 403 } failed =>
-            new ArtifactStoreException($"Access to artifact container '{Name}' of storage account '{Client.AccountName}' was refused ({failed.Status}, {failed.ErrorCode ?? "no error code"}); could not {action}. Check the identity's role on the container.", exception),
+            new StoreAccessDeniedException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, $"{failed.Status}, {failed.ErrorCode ?? "no error code"}", exception),
+        RequestFailedException { Status: 429 } failed =>
+            new StoreThrottledException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, null, exception),
         RequestFailedException failed =>
             new ArtifactStoreException($"Could not {action} in artifact container '{Name}' of storage account '{Client.AccountName}': the service answered {failed.Status} ({failed.ErrorCode ?? "no error code"}).", exception),
         _ =>
-            new ArtifactStoreException($"Could not get a token for artifact container '{Name}' of storage account '{Client.AccountName}'; could not {action}.", exception),
+            new StoreAccessDeniedException(StoreUnavailableException.ArtifactContainer, $"{Client.Uri.AbsoluteUri.TrimEnd('/')} (container '{Name}')", action, "no token could be obtained for the identity", exception),
     };
 }

@@ -86,7 +86,7 @@ public sealed class BlobArtifactPublisher : IArtifactPublisher
                 ? await UploadWholeAsync(build, package, cancellationToken).ConfigureAwait(false)
                 : await UploadInBlocksAsync(build, package, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex))
+        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex, cancellationToken))
         {
             throw _container.StoreFailure(ex, $"publish build {build}");
         }
@@ -413,7 +413,7 @@ public sealed class BlobArtifactPublisher : IArtifactPublisher
                 Log.ContainerCreated(_logger, _container.Name);
             }
         }
-        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex))
+        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex, cancellationToken))
         {
             throw _container.StoreFailure(ex, "create the container");
         }
@@ -435,7 +435,7 @@ public sealed class BlobArtifactPublisher : IArtifactPublisher
             await CreateContainerAsync(cancellationToken).ConfigureAwait(false);
             return null;
         }
-        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex))
+        catch (Exception ex) when (ArtifactContainer.IsStoreFailure(ex, cancellationToken))
         {
             throw _container.StoreFailure(ex, $"read build {build}");
         }

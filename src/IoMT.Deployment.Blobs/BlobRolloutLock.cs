@@ -12,6 +12,11 @@ namespace IoMT.Deployment.Blobs;
 /// renewed in the background every <see cref="BlobRolloutLockOptions.RenewInterval"/>, released when the lease is
 /// disposed. The lock blob (and its container) is created when missing.
 /// </summary>
+/// <remarks>
+/// A holder that cannot confirm its lease (storage unreachable or not answering) gives it up
+/// <see cref="BlobRolloutLockOptions.SafetyMargin"/> before the service can let it expire: <see cref="IRolloutLease.LeaseLost"/>
+/// fires then, so the rollout stops starting connector operations before another replica can take the lock.
+/// </remarks>
 public sealed class BlobRolloutLock : IRolloutLock
 {
     private const string OwnerMetadataKey = "owner";
@@ -47,16 +52,32 @@ public sealed class BlobRolloutLock : IRolloutLock
     /// Returns <see langword="null"/> and logs who holds the lock when another replica's lease is active. Records the
     /// owner in the lock blob's metadata so that the replicas it keeps out can say who holds it.
     /// </remarks>
-    /// <exception cref="RequestFailedException">The storage service failed otherwise (access refused, throttled after retries, unavailable).</exception>
+    /// <exception cref="StoreUnavailableException">The storage service could not be reached or did not answer (retries run out, timed out, 5xx).</exception>
+    /// <exception cref="StoreAccessDeniedException">The storage service refused the identity (401, 403, no token).</exception>
+    /// <exception cref="StoreThrottledException">The storage service throttled the requests beyond the client's retries.</exception>
     public async Task<IRolloutLease?> TryAcquireAsync(string owner, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        try
+        {
+            return await AcquireAsync(owner, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (BlobStoreFailures.IsStoreFailure(ex, cancellationToken))
+        {
+            throw BlobStoreFailures.Map(StoreUnavailableException.RolloutLock, _container, $"take the lock {_options.LockBlobName}", ex);
+        }
+    }
+
+    private async Task<IRolloutLease?> AcquireAsync(string owner, CancellationToken cancellationToken)
+    {
         var blob = _container.GetBlobClient(_options.LockBlobName);
         var lease = blob.GetBlobLeaseClient(Guid.NewGuid().ToString());
+        DateTimeOffset validSince;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
+                validSince = _timeProvider.GetUtcNow();
                 await lease.AcquireAsync(_options.LeaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -80,9 +101,13 @@ public sealed class BlobRolloutLock : IRolloutLock
                 [OwnerMetadataKey] = Uri.EscapeDataString(owner.Length > 256 ? owner[..256] : owner),
                 [AcquiredAtMetadataKey] = acquiredAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             };
-            await blob.SetMetadataAsync(record, new BlobRequestConditions { LeaseId = lease.LeaseId }, cancellationToken).ConfigureAwait(false);
+
+            // Bounded by the lease: a rollout must not start on a lease that may have expired while the record was written.
+            using var recordTimeout = new CancellationTokenSource(Until(validSince + _options.LeaseDuration - _options.SafetyMargin), _timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, recordTimeout.Token);
+            await blob.SetMetadataAsync(record, new BlobRequestConditions { LeaseId = lease.LeaseId }, linked.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RequestFailedException or OperationCanceledException)
+        catch
         {
             // Do not keep the lock for a rollout that will not run; the original failure is rethrown.
             await ReleaseAfterFailedStartAsync(lease, owner).ConfigureAwait(false);
@@ -90,19 +115,27 @@ public sealed class BlobRolloutLock : IRolloutLock
         }
 
         Log.LockAcquired(_logger, owner, LockBlob, _options.LeaseDuration.TotalSeconds, _options.RenewInterval.TotalSeconds);
-        return new BlobRolloutLease(lease, LockBlob, owner, _options, _timeProvider, _logger);
+        return new BlobRolloutLease(lease, LockBlob, owner, _options, validSince, _timeProvider, _logger);
+    }
+
+    private TimeSpan Until(DateTimeOffset moment)
+    {
+        var left = moment - _timeProvider.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private async Task ReleaseAfterFailedStartAsync(BlobLeaseClient lease, string owner)
     {
+        using var timeout = new CancellationTokenSource(_options.ReleaseTimeout, _timeProvider);
         try
         {
-            await lease.ReleaseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await lease.ReleaseAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex)
         {
             // Handled: the lease expires after LeaseDuration; the failure that stopped the start is what the caller sees.
-            Log.LockReleaseFailed(_logger, owner, LockBlob, ex.Status, ex.ErrorCode, ex);
+            var (status, reason) = BlobRolloutLease.Describe(ex, timeout.IsCancellationRequested, _options.ReleaseTimeout);
+            Log.LockReleaseFailed(_logger, owner, LockBlob, status, reason, ex);
         }
     }
 

@@ -40,6 +40,28 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:RenewInterval must be between 1 and 60 seconds.")]
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Gets or sets how long before the lease can expire the holder gives it up when it could not renew it:
+    /// <see cref="IRolloutLease.LeaseLost"/> fires this long before the earliest moment the storage service may let the
+    /// lease expire, so that the rollout stops starting connector operations before another replica can take the lock.
+    /// </summary>
+    /// <value>
+    /// Defaults to 10 seconds. Between 1 and 30 seconds, and <see cref="RenewInterval"/> plus the margin must be shorter
+    /// than <see cref="LeaseDuration"/>. The lease's expiry is counted from the moment the last successful acquire or
+    /// renewal request was sent, which is never later than the service's own count. Each renewal attempt is bounded by
+    /// <see cref="RenewInterval"/> and by that deadline, whatever the storage client's own retry settings are.
+    /// </value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:00:30", ErrorMessage = "IoMTDeployment:BlobLock:SafetyMargin must be between 1 and 30 seconds.")]
+    public TimeSpan SafetyMargin { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how long releasing the lease at the end of a rollout may take before it is left to expire on its own.</summary>
+    /// <value>
+    /// Defaults to 5 seconds. Between 1 and 60 seconds. A release that fails or times out is logged as a warning and
+    /// never changes the rollout's outcome: the lease expires after <see cref="LeaseDuration"/>.
+    /// </value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:ReleaseTimeout must be between 1 and 60 seconds.")]
+    public TimeSpan ReleaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -48,6 +70,12 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
             yield return new ValidationResult(
                 $"IoMTDeployment:BlobLock:RenewInterval ({RenewInterval}) must be shorter than IoMTDeployment:BlobLock:LeaseDuration ({LeaseDuration}), or the lease expires between renewals.",
                 [nameof(RenewInterval)]);
+        }
+        else if (RenewInterval + SafetyMargin >= LeaseDuration)
+        {
+            yield return new ValidationResult(
+                $"IoMTDeployment:BlobLock:RenewInterval ({RenewInterval}) plus IoMTDeployment:BlobLock:SafetyMargin ({SafetyMargin}) must be shorter than IoMTDeployment:BlobLock:LeaseDuration ({LeaseDuration}), or a renewal has no time left before the lease is given up.",
+                [nameof(RenewInterval), nameof(SafetyMargin)]);
         }
     }
 }

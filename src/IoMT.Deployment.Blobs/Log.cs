@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(2207, LogLevel.Information, "Created the rollout lock blob {LockBlob}.")]
     public static partial void LockBlobCreated(ILogger logger, string lockBlob);
+
+    [LoggerMessage(2208, LogLevel.Error, "{Owner} could not confirm the rollout lock {LockBlob} in time: the lease may expire at {ExpiresAt:O} and the {MarginSeconds} s safety margin before that has begun; the lock is given up and the rollout is cancelled.")]
+    public static partial void LockExpiring(ILogger logger, string owner, string lockBlob, DateTimeOffset expiresAt, double marginSeconds, Exception exception);
 }

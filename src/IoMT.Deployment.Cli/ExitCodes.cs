@@ -23,6 +23,12 @@ internal static class ExitCodes
     /// <summary>Any other error.</summary>
     public const int Unexpected = 5;
 
+    /// <summary>A store (artifact container, version store, rollout lock, connector inventory) could not be reached or did not answer; nothing was changed.</summary>
+    public const int StoreUnavailable = 6;
+
+    /// <summary>A store refused the identity (401/403, no token): a role assignment is missing.</summary>
+    public const int AccessDenied = 7;
+
     /// <summary>Cancelled (Ctrl+C, SIGTERM), as shells report SIGINT.</summary>
     public const int Cancelled = 130;
 
@@ -32,10 +38,12 @@ internal static class ExitCodes
     public static int For(Exception exception) => exception switch
     {
         CliException cli => cli.ExitCode,
+        StoreUnavailableException or StoreThrottledException => StoreUnavailable,
+        StoreAccessDeniedException => AccessDenied,
         OptionsValidationException or InvalidPackageException => BadInput,
         ArtifactConflictException or VersionStateConflictException or RolloutLockHeldException or BuildInvalidatedException or RolloutNotActiveException => Conflict,
         BuildNotFoundException or ConnectorNotFoundException => NotFound,
-        ArtifactStoreException store => IsMissingStore(store) ? NotFound : Unexpected,
+        ArtifactStoreException { IsMissing: true } => NotFound,
         OperationCanceledException => Cancelled,
         _ => Unexpected,
     };
@@ -64,16 +72,10 @@ internal static class ExitCodes
         BadInput => "badInput",
         Conflict => "conflict",
         NotFound => "notFound",
+        StoreUnavailable => "storeUnavailable",
+        AccessDenied => "accessDenied",
         Cancelled => "cancelled",
         _ => "unexpected",
-    };
-
-    // An artifact store error is "not found" unless the store answered with another failure (access denied, throttled, down).
-    private static bool IsMissingStore(ArtifactStoreException exception) => exception.InnerException switch
-    {
-        null or DirectoryNotFoundException or FileNotFoundException => true,
-        Azure.RequestFailedException failed => failed.Status == 404,
-        _ => false,
     };
 }
 

@@ -47,14 +47,14 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
             ? options.MaxItemCount
             : throw new ArgumentException($"{nameof(CosmosConnectorInventoryOptions)}.{nameof(CosmosConnectorInventoryOptions.MaxItemCount)} must be positive.", nameof(options));
         _excludedStates = new HashSet<string>(options.ExcludedStates, StringComparer.OrdinalIgnoreCase);
-        _gate = new CosmosContainerGate(client, options, static (message, inner) => new ConnectorInventoryException(message, inner), _logger);
+        _gate = new CosmosContainerGate(client, options, StoreUnavailableException.ConnectorInventory, static (message, inner) => new ConnectorInventoryException(message, inner), _logger);
     }
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<ConnectorTarget> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var started = _timeProvider.GetTimestamp();
-        var container = await _gate.GetAsync(cancellationToken).ConfigureAwait(false);
+        var container = await ContainerAsync("list the connectors", cancellationToken).ConfigureAwait(false);
         int pages = 0, listed = 0, excluded = 0, skipped = 0;
         var documents = CosmosStatus.QueryAsync(
             container,
@@ -62,9 +62,10 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
             new QueryRequestOptions { MaxItemCount = _maxItemCount },
             response => Failure(response, "Listing the connectors"),
             itemCount => Log.ConnectorPageRead(_logger, ++pages, _gate.Name, itemCount),
+            _gate.OperationTimeout,
             cancellationToken);
         await using var enumerator = documents.GetAsyncEnumerator(cancellationToken);
-        while (await MoveNextAsync(enumerator, "Listing the connectors").ConfigureAwait(false))
+        while (await MoveNextAsync(enumerator, "Listing the connectors", "list the connectors", cancellationToken).ConfigureAwait(false))
         {
             switch (Read(enumerator.Current, out var connector))
             {
@@ -89,7 +90,7 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
     public async Task<bool> ExistsAsync(string connectorId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectorId);
-        var container = await _gate.GetAsync(cancellationToken).ConfigureAwait(false);
+        var container = await ContainerAsync($"look up connector '{connectorId}'", cancellationToken).ConfigureAwait(false);
         var what = $"Looking up connector '{connectorId}'";
         var documents = CosmosStatus.QueryAsync(
             container,
@@ -97,9 +98,10 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
             new QueryRequestOptions { MaxItemCount = _maxItemCount },
             response => Failure(response, what),
             pageRead: null,
+            _gate.OperationTimeout,
             cancellationToken);
         await using var enumerator = documents.GetAsyncEnumerator(cancellationToken);
-        while (await MoveNextAsync(enumerator, what).ConfigureAwait(false))
+        while (await MoveNextAsync(enumerator, what, $"look up connector '{connectorId}'", cancellationToken).ConfigureAwait(false))
         {
             if (Read(enumerator.Current, out var connector) == Verdict.Listed && string.Equals(connector!.Id, connectorId, StringComparison.Ordinal))
             {
@@ -150,11 +152,28 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
         }
     }
 
-    private async ValueTask<bool> MoveNextAsync(IAsyncEnumerator<JsonElement> enumerator, string what)
+    private async ValueTask<Container> ContainerAsync(string operation, CancellationToken cancellationToken)
+    {
+        using var deadline = _gate.Deadline(cancellationToken);
+        try
+        {
+            return await _gate.GetAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable(operation, e);
+        }
+    }
+
+    private async ValueTask<bool> MoveNextAsync(IAsyncEnumerator<JsonElement> enumerator, string what, string operation, CancellationToken cancellationToken)
     {
         try
         {
             return await enumerator.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable(operation, e);
         }
         catch (CosmosException e) when (!CosmosStatus.IsThrottled(e.StatusCode))
         {

@@ -51,6 +51,15 @@ public abstract class CosmosContainerOptions
     /// <value>The default is <see langword="null"/>: the SDK's defaults, with the application name <c>IoMT.Deployment</c>.</value>
     public Action<CosmosClientOptions>? ConfigureClientOptions { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long one operation may take (a point read or write with the SDK's retries, or one page of a
+    /// query) before the adapter gives up with <see cref="StoreUnavailableException"/>: the bound on the time to fail when
+    /// the account does not answer. Throttling (429) is not cut short by it unless its retries outlast it.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the SDK's own timeouts (over a minute per request when the account does not answer). Between 1 second and 10 minutes.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "The Cosmos DB OperationTimeout must be between 1 second and 10 minutes.")]
+    public TimeSpan? OperationTimeout { get; set; }
+
     /// <summary>Gets or sets the database name: the global database that holds the container.</summary>
     /// <value>No default: the host names its database.</value>
     [Required(ErrorMessage = "The Cosmos DB DatabaseName is required: name the database that holds the container.")]

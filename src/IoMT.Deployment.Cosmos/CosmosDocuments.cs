@@ -11,7 +11,11 @@ internal sealed class VersionStateDocument
 {
     public const string DocumentType = "versionState";
 
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>Version 2 added <c>rollout</c> and <c>pins</c>; version 1 documents read with neither.</summary>
+    public const int CurrentSchemaVersion = 2;
+
+    /// <summary>Written while the state has no rollout record and no pins, so readers of version 1 can still read it.</summary>
+    public const int SchemaVersionWithoutRollouts = 1;
 
     public required string Id { get; init; }
 
@@ -27,15 +31,25 @@ internal sealed class VersionStateDocument
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
+    public RolloutDocument? Rollout { get; init; }
+
+    public List<PinDocument?>? Pins { get; init; }
+
+    /// <exception cref="ArgumentException">The state holds a value that cannot be stored (an undefined enum value).</exception>
     public static VersionStateDocument Create(string id, VersionState state) => new()
     {
         Id = id,
         Type = DocumentType,
-        SchemaVersion = CurrentSchemaVersion,
+
+        // A version 1 reader would ignore (and its next write drop) a rollout record or pins, so only a state without
+        // them keeps the old version; one with them is refused by old readers instead of being damaged.
+        SchemaVersion = state.Rollout is null && state.Pins.Count == 0 ? SchemaVersionWithoutRollouts : CurrentSchemaVersion,
         Current = state.Current,
         InFlight = state.InFlight,
-        Invalidated = [.. state.Invalidated.Select(i => new InvalidationDocument { Build = i.Build, Reason = i.Reason, At = i.At, Actor = i.Actor })],
+        Invalidated = [.. state.Invalidated.Select(i => new InvalidationDocument { Build = i.Build, Reason = StoredText.Shorten(i.Reason, StoredText.MaxSummaryLength), At = i.At, Actor = i.Actor })],
         UpdatedAt = state.UpdatedAt,
+        Rollout = state.Rollout is null ? null : RolloutDocument.Create(state.Rollout),
+        Pins = state.Pins.Count == 0 ? null : [.. state.Pins.Select(PinDocument.Create)],
     };
 
     /// <summary>Checks what the JSON shape alone cannot and converts to the domain record.</summary>
@@ -43,23 +57,14 @@ internal sealed class VersionStateDocument
     public VersionState ToState()
     {
         CosmosDocumentChecks.TypeAndSchema(Type, DocumentType, SchemaVersion, CurrentSchemaVersion);
-        var invalidated = new List<BuildInvalidation>();
-        foreach (var item in Invalidated ?? [])
-        {
-            if (item is null)
-            {
-                throw new FormatException("'invalidated' holds a null entry");
-            }
-
-            invalidated.Add(new BuildInvalidation(item.Build, item.Reason ?? string.Empty, item.At, item.Actor ?? string.Empty));
-        }
-
         return new VersionState
         {
             Current = Current,
             InFlight = InFlight,
-            Invalidated = invalidated,
+            Invalidated = StoredText.Items(Invalidated, "invalidated", static (i, _) => new BuildInvalidation(i.Build, i.Reason ?? string.Empty, i.At, i.Actor ?? string.Empty)),
             UpdatedAt = UpdatedAt,
+            Rollout = Rollout?.ToRecord(),
+            Pins = StoredText.Items(Pins, "pins", static (p, field) => p.ToPin(field)),
         };
     }
 }

@@ -21,12 +21,15 @@ internal sealed class CosmosContainerGate
     private readonly bool _createIfMissing;
     private readonly string _optionsName;
     private readonly Func<string, Exception?, Exception> _error;
+    private readonly string _store;
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
     private Task? _ready;
 
-    public CosmosContainerGate(CosmosClient client, CosmosContainerOptions options, Func<string, Exception?, Exception> error, ILogger logger)
+    public CosmosContainerGate(CosmosClient client, CosmosContainerOptions options, string store, Func<string, Exception?, Exception> error, ILogger logger)
     {
+        _store = store;
+        OperationTimeout = options.OperationTimeout;
         _client = client;
         _database = options.DatabaseName ?? throw new ArgumentException($"{options.GetType().Name}.DatabaseName is required.", nameof(options));
         _containerName = options.ContainerName ?? throw new ArgumentException($"{options.GetType().Name}.ContainerName is required.", nameof(options));
@@ -38,11 +41,42 @@ internal sealed class CosmosContainerGate
         Container = client.GetContainer(_database, _containerName);
     }
 
+    /// <summary>Gets how long one operation may take, or <see langword="null"/> for the SDK's own timeouts.</summary>
+    public TimeSpan? OperationTimeout { get; }
+
+    /// <summary>A token for one operation: the caller's, cancelled also after <see cref="OperationTimeout"/>.</summary>
+    public CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (OperationTimeout is { } timeout)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        return deadline;
+    }
+
     /// <summary>Gets the container (no request is made).</summary>
     public Container Container { get; }
 
     /// <summary>Gets <c>database/container</c>, for messages.</summary>
     public string Name => $"{_database}/{_containerName}";
+
+    /// <summary>Gets the account endpoint with the database and container, for messages.</summary>
+    public string Endpoint => $"{_client.Endpoint.AbsoluteUri.TrimEnd('/')}/{_database}/{_containerName}";
+
+    /// <summary>
+    /// The Abstractions' exception for a store failure while doing <paramref name="operation"/>: throttled (429) beyond the
+    /// SDK's retries, access refused (401/403), or unreachable / not answering. No Cosmos exception type leaves the adapter
+    /// except as the inner exception.
+    /// </summary>
+    public DeploymentException Unavailable(string operation, Exception exception) => exception switch
+    {
+        CosmosException { StatusCode: HttpStatusCode.TooManyRequests } throttled => new StoreThrottledException(_store, Endpoint, operation, throttled.RetryAfter, exception),
+        CosmosException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } denied =>
+            new StoreAccessDeniedException(_store, Endpoint, operation, $"HTTP {(int)denied.StatusCode}/{denied.SubStatusCode}", exception),
+        _ => new StoreUnavailableException(_store, Endpoint, operation, isTransient: true, CosmosStoreFailures.Describe(exception), exception),
+    };
 
     /// <summary>Gets the message for a database or container that is missing.</summary>
     public string MissingMessage =>
@@ -89,6 +123,11 @@ internal sealed class CosmosContainerGate
                 properties = (await Container.ReadContainerAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Resource;
             }
         }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            // Left for the operation that waits on the check to name in its StoreUnavailableException.
+            throw;
+        }
         catch (CosmosException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             throw _error(MissingMessage, e);
@@ -132,7 +171,8 @@ internal static class CosmosStatus
 
     /// <summary>
     /// Throws for a failed response: a 429 that outlasted the SDK's retries as the SDK's own <see cref="CosmosException"/>
-    /// (never swallowed, never disguised), anything else as the adapter's exception with the Cosmos one inside.
+    /// (never swallowed, never disguised), and so is a 408 or 5xx-unavailable one, for the caller to map to
+    /// <see cref="StoreUnavailableException"/> with its operation; anything else as the adapter's exception with the Cosmos one inside.
     /// </summary>
     public static Exception Fail(ResponseMessage response, Func<string, Exception?, Exception> error, string what)
     {
@@ -140,7 +180,7 @@ internal static class CosmosStatus
         {
             response.EnsureSuccessStatusCode();
         }
-        catch (CosmosException e) when (IsThrottled(e.StatusCode))
+        catch (CosmosException e) when (IsThrottled(e.StatusCode) || CosmosStoreFailures.IsUnavailable(e.StatusCode))
         {
             throw;
         }
@@ -159,13 +199,20 @@ internal static class CosmosStatus
         QueryRequestOptions? options,
         Func<ResponseMessage, Exception> fail,
         Action<int>? pageRead,
+        TimeSpan? pageTimeout,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var iterator = container.GetItemQueryStreamIterator(query, continuationToken: null, requestOptions: options);
         var page = 0;
         while (iterator.HasMoreResults)
         {
-            using var response = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+            using var pageDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (pageTimeout is { } timeout)
+            {
+                pageDeadline.CancelAfter(timeout);
+            }
+
+            using var response = await iterator.ReadNextAsync(pageDeadline.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 throw fail(response);

@@ -48,13 +48,27 @@ public sealed class CosmosVersionStore : IVersionStore
         _historyLimit = options.HistoryLimit > 0
             ? options.HistoryLimit
             : throw new ArgumentException($"{nameof(CosmosVersionStoreOptions)}.{nameof(CosmosVersionStoreOptions.HistoryLimit)} must be positive.", nameof(options));
-        _gate = new CosmosContainerGate(client, options, static (message, inner) => new VersionStoreException(message, inner), _logger);
+        _gate = new CosmosContainerGate(client, options, StoreUnavailableException.VersionStore, static (message, inner) => new VersionStoreException(message, inner), _logger);
     }
 
     private string StateDocument => $"'{_stateId}' in Cosmos DB container '{_gate.Name}'";
 
     /// <inheritdoc/>
     public async Task<VersionStateEntry> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        using var deadline = _gate.Deadline(cancellationToken);
+        try
+        {
+            return await ReadCoreAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            // The operation's deadline (OperationTimeout) passed, or the container check failed to reach the account.
+            throw _gate.Unavailable("read the version state", e);
+        }
+    }
+
+    private async Task<VersionStateEntry> ReadCoreAsync(CancellationToken cancellationToken)
     {
         var container = await _gate.GetAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -77,6 +91,10 @@ public sealed class CosmosVersionStore : IVersionStore
             Log.VersionStateRead(_logger, _stateId, state.Current, state.InFlight, state.Invalidated.Count, eTag);
             return new VersionStateEntry(state, eTag);
         }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable("read the version state", e);
+        }
         catch (CosmosException e) when (!CosmosStatus.IsThrottled(e.StatusCode))
         {
             throw new VersionStoreException($"Reading the version state document {StateDocument} failed: HTTP {(int)e.StatusCode}/{e.SubStatusCode}.", e);
@@ -85,6 +103,20 @@ public sealed class CosmosVersionStore : IVersionStore
 
     /// <inheritdoc/>
     public async Task<string> WriteAsync(VersionState state, string? expectedETag, CancellationToken cancellationToken = default)
+    {
+        using var deadline = _gate.Deadline(cancellationToken);
+        try
+        {
+            return await WriteCoreAsync(state, expectedETag, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            // The operation's deadline (OperationTimeout) passed, or the container check failed to reach the account.
+            throw _gate.Unavailable("write the version state", e);
+        }
+    }
+
+    private async Task<string> WriteCoreAsync(VersionState state, string? expectedETag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         var content = Serialize(VersionStateDocument.Create(_stateId, state), CosmosJsonContext.Default.VersionStateDocument);
@@ -133,6 +165,10 @@ public sealed class CosmosVersionStore : IVersionStore
                 throw Failure(response, $"Writing the version state document {StateDocument}");
             }
         }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable("write the version state", e);
+        }
         catch (CosmosException e) when (!CosmosStatus.IsThrottled(e.StatusCode))
         {
             throw new VersionStoreException($"Writing the version state document {StateDocument} failed: HTTP {(int)e.StatusCode}/{e.SubStatusCode}.", e);
@@ -147,6 +183,20 @@ public sealed class CosmosVersionStore : IVersionStore
     /// then deleted, oldest first.
     /// </remarks>
     public async Task AppendHistoryAsync(RolloutHistoryEntry entry, CancellationToken cancellationToken = default)
+    {
+        using var deadline = _gate.Deadline(cancellationToken);
+        try
+        {
+            await AppendHistoryCoreAsync(entry, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            // The operation's deadline (OperationTimeout) passed, or the container check failed to reach the account.
+            throw _gate.Unavailable("append to the rollout history", e);
+        }
+    }
+
+    private async Task AppendHistoryCoreAsync(RolloutHistoryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentException.ThrowIfNullOrWhiteSpace(entry.Id, nameof(entry));
@@ -188,6 +238,10 @@ public sealed class CosmosVersionStore : IVersionStore
                 return;
             }
         }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable("append to the rollout history", e);
+        }
         catch (CosmosException e) when (!CosmosStatus.IsThrottled(e.StatusCode))
         {
             throw new VersionStoreException($"Appending rollout '{entry.Id}' to the history in Cosmos DB container '{_gate.Name}' failed: HTTP {(int)e.StatusCode}/{e.SubStatusCode}.", e);
@@ -198,6 +252,20 @@ public sealed class CosmosVersionStore : IVersionStore
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<RolloutHistoryEntry>> ReadHistoryAsync(int maxCount, CancellationToken cancellationToken = default)
+    {
+        using var deadline = _gate.Deadline(cancellationToken);
+        try
+        {
+            return await ReadHistoryCoreAsync(maxCount, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            // The operation's deadline (OperationTimeout) passed, or the container check failed to reach the account.
+            throw _gate.Unavailable("read the rollout history", e);
+        }
+    }
+
+    private async Task<IReadOnlyList<RolloutHistoryEntry>> ReadHistoryCoreAsync(int maxCount, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
         if (maxCount == 0)
@@ -224,6 +292,10 @@ public sealed class CosmosVersionStore : IVersionStore
                     break;
                 }
             }
+        }
+        catch (Exception e) when (CosmosStoreFailures.IsUnavailable(e, cancellationToken))
+        {
+            throw _gate.Unavailable("read the rollout history", e);
         }
         catch (CosmosException e) when (!CosmosStatus.IsThrottled(e.StatusCode))
         {
@@ -296,6 +368,7 @@ public sealed class CosmosVersionStore : IVersionStore
             new QueryRequestOptions { MaxItemCount = maxItemCount },
             response => Failure(response, $"{what} in Cosmos DB container '{_gate.Name}'"),
             pageRead: null,
+            pageTimeout: null,
             cancellationToken);
 
     private Exception Failure(ResponseMessage response, string what) =>

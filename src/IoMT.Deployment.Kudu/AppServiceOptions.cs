@@ -99,6 +99,15 @@ public sealed class KuduDeployerOptions : AppServiceOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "DeploymentTimeout must be between 00:00:00.001 and 1.00:00:00.")]
     public TimeSpan DeploymentTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Gets or sets how many <c>404</c>s in a row from the deployment status are polled through while ARM still has the site
+    /// (Kudu answers 404 for an app without a deployment record, and a record can show late); one more is a failed deployment.
+    /// A 404 for a site ARM no longer has is a deleted connector at once.
+    /// </summary>
+    /// <value>The default is 5.</value>
+    [Range(0, 1000, ErrorMessage = "MissingDeploymentLimit must be between 0 and 1000.")]
+    public int MissingDeploymentLimit { get; set; } = 5;
+
     /// <summary>Gets or sets how many times a zip deploy answered <c>409</c> (another deployment in progress) is sent again before the deployment is reported failed.</summary>
     /// <value>The default is 10.</value>
     [Range(0, 1000, ErrorMessage = "ConflictRetryLimit must be between 0 and 1000.")]

@@ -61,8 +61,9 @@ internal sealed class AppSettingsEditor(AppServiceArmClient arm, SiteGates gates
             {
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}.",
-                    ex);
+                    Sentence.End($"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}"),
+                    ex,
+                    ServiceFailures.KindOf(ex));
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Azure;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,8 +18,9 @@ namespace IoMT.Deployment.Kudu;
 /// A connector's id is the site name by default (site names are unique across Azure: they are host names), or the
 /// full resource id (<see cref="ArmConnectorInventoryOptions.ConnectorId"/>); <see cref="ConnectorTarget.ResourceId"/>
 /// is always the site's resource id and <see cref="ConnectorTarget.Tags"/> its tags.
-/// Listing failures surface as Azure.Core throws them: <see cref="Azure.RequestFailedException"/> for an error status,
-/// <see cref="AggregateException"/> when every retry failed in transport.
+/// Listing failures leave as the Abstractions' store exceptions (the Azure one inside): <see cref="StoreThrottledException"/>
+/// for 429 beyond the retries, <see cref="StoreAccessDeniedException"/> for 401/403 or no token, else
+/// <see cref="StoreUnavailableException"/>.
 /// </remarks>
 public sealed class ArmConnectorInventory : IConnectorInventory
 {
@@ -64,7 +66,7 @@ public sealed class ArmConnectorInventory : IConnectorInventory
         var started = _time.GetTimestamp();
         var pages = 0;
         var connectors = 0;
-        await foreach (var page in _arm.ListSitePagesAsync(_scope, cancellationToken).ConfigureAwait(false))
+        await foreach (var page in PagesAsync("list the connectors' Function apps", cancellationToken).ConfigureAwait(false))
         {
             pages++;
             var kept = 0;
@@ -97,7 +99,7 @@ public sealed class ArmConnectorInventory : IConnectorInventory
         if (siteId is null)
         {
             // By name, in a subscription-wide inventory, for a site this instance has not listed yet: look for it.
-            await foreach (var page in _arm.ListSitePagesAsync(_scope, cancellationToken).ConfigureAwait(false))
+            await foreach (var page in PagesAsync($"look for connector '{connectorId}'", cancellationToken).ConfigureAwait(false))
             {
                 foreach (var site in page)
                 {
@@ -112,8 +114,57 @@ public sealed class ArmConnectorInventory : IConnectorInventory
             return false;
         }
 
-        var found = await _arm.TryGetSiteAsync(siteId, cancellationToken).ConfigureAwait(false);
-        return found is not null && IsConnector(found);
+        try
+        {
+            var found = await _arm.TryGetSiteAsync(siteId, cancellationToken).ConfigureAwait(false);
+            return found is not null && IsConnector(found);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            throw StoreFailure($"look up connector '{connectorId}'", ex);
+        }
+    }
+
+    /// <summary>The site pages of the scope, with ARM's failures mapped to the Abstractions' store exceptions.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<SiteInfo>> PagesAsync(string operation, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pages = _arm.ListSitePagesAsync(_scope, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (pages.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+                {
+                    throw StoreFailure(operation, ex);
+                }
+
+                yield return pages.Current;
+            }
+        }
+    }
+
+    private static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is RequestFailedException or AggregateException or HttpRequestException or TimeoutException or Azure.Identity.AuthenticationFailedException
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private StoreException StoreFailure(string operation, Exception exception)
+    {
+        var endpoint = "Azure Resource Manager " + _scope;
+        return exception switch
+        {
+            RequestFailedException { Status: 429 } => new StoreThrottledException(StoreUnavailableException.ConnectorInventory, endpoint, operation, null, exception),
+            RequestFailedException { Status: 401 or 403 } denied => new StoreAccessDeniedException(StoreUnavailableException.ConnectorInventory, endpoint, operation, $"{denied.Status}, {denied.ErrorCode ?? "no error code"}", exception),
+            Azure.Identity.AuthenticationFailedException => new StoreAccessDeniedException(StoreUnavailableException.ConnectorInventory, endpoint, operation, "no token could be obtained for the identity", exception),
+            RequestFailedException { Status: > 0 and < 500 and not 408 } answered => new StoreUnavailableException(StoreUnavailableException.ConnectorInventory, endpoint, operation, isTransient: false, $"ARM answered {answered.Status} ({answered.ErrorCode ?? "no error code"})", exception),
+            _ => new StoreUnavailableException(StoreUnavailableException.ConnectorInventory, endpoint, operation, isTransient: true, exception.GetBaseException().Message, exception),
+        };
     }
 
     private ResourceIdentifier? ResolveSiteId(string connectorId)

@@ -10,12 +10,23 @@ using Microsoft.Extensions.Options;
 namespace IoMT.Deployment.Kudu;
 
 /// <summary>
-/// Deploys a connector's package with Kudu zip deploy (<c>POST {scm}/api/zipdeploy?isAsync=true</c>), waits for
-/// <c>/api/deployments/latest</c> to report success, and reads and writes <c>PROJECT_VERSION</c> through ARM.
+/// Deploys a connector's package with Kudu zip deploy (<c>POST {scm}/api/zipdeploy?isAsync=true&amp;trackDeploymentId=true</c>),
+/// waits for the deployment it started to report success (polling the <c>Location</c> Kudu answers, <c>/api/deployments/latest</c>),
+/// and reads and writes <c>PROJECT_VERSION</c> through ARM.
 /// </summary>
 /// <remarks>
 /// <para>The scm host is read from the site's <c>properties.hostNameSslStates[hostType=Repository]</c> (cached per site).
 /// Kudu calls use a token for <see cref="KuduDeployerOptions.ScmScope"/>, ARM calls one for <see cref="AppServiceOptions.ArmScope"/>.</para>
+/// <para>Which deployment is ours: Kudu names the deployment it started in the <c>SCM-DEPLOYMENT-ID</c> header (or in a
+/// <c>Location</c> of <c>/api/deployments/{id}</c>). A status that names another deployment (a <c>latest</c> that still shows
+/// the previous one) is not ours, and polling goes on until ours shows or <see cref="KuduDeployerOptions.DeploymentTimeout"/>
+/// passes. When Kudu names no id, the status it answers is taken as ours.</para>
+/// <para>Deleted or not is decided by ARM, never by the scm site alone: Kudu answers 404 on <c>/api/deployments/latest</c> for a
+/// live app that has no deployment record, and a scm host can be unreachable for other reasons than a deletion. So a 404 from
+/// the scm site, or a transport failure (connection refused, a name that no longer resolves, a timeout), is checked with a
+/// <c>GET</c> of the site: ARM's 404 gives <see cref="ConnectorNotFoundException"/>; a site that ARM still has gives
+/// <see cref="DeploymentFailedException"/> (the app is live and not on the build). A 404 from the status of a live app is polled
+/// through up to <see cref="KuduDeployerOptions.MissingDeploymentLimit"/> times in a row first, since the record can show late.</para>
 /// <para>Per app, the deployment and every settings write are serialized: <c>PROJECT_VERSION</c> is never written while
 /// this deployer's deployment to that app runs (a settings change restarts the app and fails the deployment).</para>
 /// <para>The package is streamed from <see cref="ArtifactPackage.OpenRead"/> (seekable, so a retried upload rewinds); its bytes are never copied.</para>
@@ -53,13 +64,31 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
 
         using (await Settings.Gates.EnterAsync(siteId.ToString(), cancellationToken).ConfigureAwait(false))
         {
+            var target = new DeploymentTarget(siteId, connector, package.Build);
             try
             {
                 var scm = await GetScmBaseAsync(siteId, connector, cancellationToken).ConfigureAwait(false);
-                var statusUri = await StartZipDeployAsync(scm, connector, package, cancellationToken).ConfigureAwait(false);
-                var acceptedMs = (long)Time.GetElapsedTime(started).TotalMilliseconds;
-                Log.ZipDeployAccepted(Logger, connector.Id, package.Build, acceptedMs);
-                await WaitForSuccessAsync(statusUri, connector, package.Build, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var accepted = await StartZipDeployAsync(scm, target, package, cancellationToken).ConfigureAwait(false);
+                    var acceptedMs = (long)Time.GetElapsedTime(started).TotalMilliseconds;
+                    Log.ZipDeployAccepted(Logger, connector.Id, package.Build, acceptedMs);
+                    await WaitForSuccessAsync(accepted, target, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ServiceFailures.IsUnanswered(ex, cancellationToken))
+                {
+                    // No answer from the scm site: a deleted app's scm host stops resolving, but a live one can fail too.
+                    var timeouts = ServiceFailures.IsTimeout(ex)
+                        ? $" UploadTimeout is {_options.UploadTimeout} per upload try, NetworkTimeout {_options.NetworkTimeout} per other request."
+                        : string.Empty;
+                    throw await ConfirmThroughArmAsync(
+                        target,
+                        $"The scm site of connector '{connector.Id}' gave no answer while build {package.Build} was deployed ({ServiceFailures.Describe(ex)})",
+                        ex,
+                        timeouts,
+                        ServiceFailures.KindOf(ex),
+                        cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (ConnectorNotFoundException)
             {
@@ -68,15 +97,13 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
             }
             catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
             {
-                // A transport failure may mean the cached scm host is stale: read it again next time.
+                // A failure may mean the cached scm host is stale: read it again next time.
                 _scmBases.TryRemove(siteId.ToString(), out _);
-                var timeouts = ServiceFailures.IsTimeout(ex)
-                    ? $" UploadTimeout is {_options.UploadTimeout} per upload try, NetworkTimeout {_options.NetworkTimeout} per other request."
-                    : string.Empty;
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"Deploying build {package.Build} to connector '{connector.Id}' failed: {ServiceFailures.Describe(ex)}.{timeouts}",
-                    ex);
+                    Sentence.End($"Deploying build {package.Build} to connector '{connector.Id}' failed: {ServiceFailures.Describe(ex)}"),
+                    ex,
+                    ServiceFailures.KindOf(ex));
             }
         }
 
@@ -106,9 +133,12 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
         return _scmBases.GetOrAdd(key, scm);
     }
 
-    private async Task<Uri> StartZipDeployAsync(Uri scm, ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken)
+    private async Task<AcceptedDeployment> StartZipDeployAsync(Uri scm, DeploymentTarget target, ArtifactPackage package, CancellationToken cancellationToken)
     {
-        var uri = new Uri(scm, "api/zipdeploy?isAsync=true");
+        var connector = target.Connector;
+
+        // trackDeploymentId: Kudu names the deployment it starts (SCM-DEPLOYMENT-ID), so the status polled can be matched to it.
+        var uri = new Uri(scm, "api/zipdeploy?isAsync=true&trackDeploymentId=true");
         for (var conflicts = 0; ; conflicts++)
         {
             using var message = _scm.CreateMessage();
@@ -125,12 +155,15 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
             {
                 case 200:
                 case 202:
-                    return StatusUri(scm, response);
+                    return AcceptedDeployment.From(scm, response);
                 case 404:
-                    throw new ConnectorNotFoundException(
-                        connector.Id,
-                        $"The scm site of connector '{connector.Id}' answered 404 to the zip deploy: the Function app is gone.",
-                        new RequestFailedException(response));
+                    throw await ConfirmThroughArmAsync(
+                        target,
+                        $"The scm site of connector '{connector.Id}' answered 404 to the zip deploy of build {package.Build}",
+                        new RequestFailedException(response),
+                        string.Empty,
+                        DeploymentFailureKind.Unknown,
+                        cancellationToken).ConfigureAwait(false);
                 case 409 when conflicts < _options.ConflictRetryLimit:
                     var delay = ConflictDelay(conflicts);
                     Log.ZipDeployConflict(Logger, connector.Id, conflicts + 1, _options.ConflictRetryLimit, (long)delay.TotalMilliseconds);
@@ -140,12 +173,14 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                     throw new DeploymentFailedException(
                         connector.Id,
                         $"The scm site of connector '{connector.Id}' still reports another deployment in progress (409) after {_options.ConflictRetryLimit} retries (ConflictRetryLimit).",
-                        new RequestFailedException(response));
+                        new RequestFailedException(response),
+                        DeploymentFailureKind.Transient);
                 default:
                     throw new DeploymentFailedException(
                         connector.Id,
-                        $"The scm site of connector '{connector.Id}' refused the zip deploy of build {package.Build}: {response.Status} {response.ReasonPhrase}.",
-                        new RequestFailedException(response));
+                        Sentence.End($"The scm site of connector '{connector.Id}' refused the zip deploy of build {package.Build}: {response.Status} {response.ReasonPhrase}"),
+                        new RequestFailedException(response),
+                        ServiceFailures.KindOf(response.Status));
             }
         }
     }
@@ -153,40 +188,36 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
     private TimeSpan ConflictDelay(int conflicts) =>
         _options.ConflictRetryDelay * Math.Pow(2, Math.Min(conflicts, 3));
 
-    // Follow Location only on the scm host itself: the bearer token goes wherever the request goes.
-    private static Uri StatusUri(Uri scm, Response response)
+    private async Task WaitForSuccessAsync(AcceptedDeployment accepted, DeploymentTarget target, CancellationToken cancellationToken)
     {
-        if (response.Headers.TryGetValue("Location", out var location)
-            && Uri.TryCreate(scm, location, out var uri)
-            && uri.Scheme == Uri.UriSchemeHttps
-            && string.Equals(uri.Authority, scm.Authority, StringComparison.OrdinalIgnoreCase)
-            && uri.AbsolutePath.StartsWith("/api/deployments/", StringComparison.OrdinalIgnoreCase))
-        {
-            return uri;
-        }
-
-        return new Uri(scm, "api/deployments/latest");
-    }
-
-    private async Task WaitForSuccessAsync(Uri statusUri, ConnectorTarget connector, BuildNumber build, CancellationToken cancellationToken)
-    {
-        var accepted = Time.GetTimestamp();
+        var (connector, build) = (target.Connector, target.Build);
+        var since = Time.GetTimestamp();
+        var missing = 0;
+        string? otherDeployment = null;
         while (true)
         {
             await Task.Delay(_options.PollInterval, Time, cancellationToken).ConfigureAwait(false);
-            if (Time.GetElapsedTime(accepted) > _options.DeploymentTimeout)
+            if (Time.GetElapsedTime(since) > _options.DeploymentTimeout)
             {
+                var other = otherDeployment is null
+                    ? string.Empty
+                    : $" The status last named deployment {otherDeployment}, not {accepted.Id}, the one started.";
                 throw new DeploymentFailedException(
                     connector.Id,
-                    $"The deployment of build {build} to connector '{connector.Id}' did not finish within {_options.DeploymentTimeout} (DeploymentTimeout).");
+                    $"The deployment of build {build} to connector '{connector.Id}' did not finish within {_options.DeploymentTimeout} (DeploymentTimeout).{other}");
             }
 
             using var message = _scm.CreateMessage();
             message.Request.Method = RequestMethod.Get;
-            message.Request.Uri.Reset(statusUri);
+            message.Request.Uri.Reset(accepted.StatusUri);
             message.Request.Headers.SetValue(HttpHeader.Names.Accept, "application/json");
             await _scm.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var response = message.Response;
+            if (response.Status != 404)
+            {
+                missing = 0;
+            }
+
             switch (response.Status)
             {
                 case 202:
@@ -200,6 +231,14 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         continue;
                     }
 
+                    if (!accepted.IsSameDeployment(result.Id))
+                    {
+                        // "latest" can still name the previous deployment: its outcome is not ours.
+                        otherDeployment = result.Id;
+                        Log.OtherDeploymentPolled(Logger, connector.Id, result.Id!, accepted.Id!);
+                        continue;
+                    }
+
                     switch (result.Status)
                     {
                         case KuduDeployStatus.Success:
@@ -209,14 +248,26 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                         case KuduDeployStatus.Deploying:
                             continue;
                         default:
-                            throw new DeploymentFailedException(connector.Id, result.Describe(connector.Id, build));
+                            throw new DeploymentFailedException(connector.Id, result.Describe(connector.Id, build), kind: result.FailureKind);
                     }
 
                 case 404:
-                    throw new ConnectorNotFoundException(
-                        connector.Id,
-                        $"The scm site of connector '{connector.Id}' answered 404 while its deployment ran: the Function app is gone.",
-                        new RequestFailedException(response));
+                    // Kudu answers 404 for a live app without a deployment record too: ARM says whether the app is gone.
+                    missing++;
+                    var failure = await ConfirmThroughArmAsync(
+                        target,
+                        $"The scm site of connector '{connector.Id}' has no record of the deployment of build {build} (404 from the deployment status{(missing > 1 ? $", {missing} times in a row" : string.Empty)})",
+                        new RequestFailedException(response),
+                        $" MissingDeploymentLimit is {_options.MissingDeploymentLimit}.",
+                        DeploymentFailureKind.Unknown,
+                        cancellationToken).ConfigureAwait(false);
+                    if (failure is ConnectorNotFoundException || missing > _options.MissingDeploymentLimit)
+                    {
+                        throw failure;
+                    }
+
+                    Log.DeploymentRecordMissing(Logger, connector.Id, missing, _options.MissingDeploymentLimit);
+                    continue;
                 case 401:
                 case 403:
                 case 429:
@@ -224,7 +275,8 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
                     throw new DeploymentFailedException(
                         connector.Id,
                         $"The scm site of connector '{connector.Id}' answered {response.Status} {response.ReasonPhrase} while the deployment of build {build} was polled.",
-                        new RequestFailedException(response));
+                        new RequestFailedException(response),
+                        ServiceFailures.KindOf(response.Status));
                 default:
                     // 5xx and gateway pages while the scm site restarts: keep polling until the deadline.
                     Log.DeploymentStatusUnreadable(Logger, connector.Id, response.Status);
@@ -232,6 +284,88 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
             }
         }
     }
+
+    /// <summary>
+    /// What a 404 or no answer from the scm site means, as ARM tells: the site gone gives <see cref="ConnectorNotFoundException"/>;
+    /// a site ARM still has gives <see cref="DeploymentFailedException"/> of <paramref name="liveKind"/>, one ARM cannot be asked about a transient one.
+    /// </summary>
+    private async Task<DeploymentException> ConfirmThroughArmAsync(
+        DeploymentTarget target, string failure, Exception inner, string detail, DeploymentFailureKind liveKind, CancellationToken cancellationToken)
+    {
+        var (siteId, connector) = (target.SiteId, target.Connector);
+
+        // Whatever ARM says, the cached scm host may be stale (a recreated app gets a new one): read it again next time.
+        _scmBases.TryRemove(siteId.ToString(), out _);
+        SiteInfo? site;
+        try
+        {
+            site = await Settings.Arm.TryGetSiteAsync(siteId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
+        {
+            return new DeploymentFailedException(
+                connector.Id,
+                Sentence.End($"{failure}; whether the Function app '{siteId.Name}' still exists could not be read from ARM: {ServiceFailures.Describe(ex)}") + detail,
+                inner,
+                ServiceFailures.KindOf(ex));
+        }
+
+        if (site is null)
+        {
+            return new ConnectorNotFoundException(
+                connector.Id,
+                $"{failure}, and ARM answers 404 for the Function app '{siteId.Name}': it is gone.",
+                inner);
+        }
+
+        return new DeploymentFailedException(
+            connector.Id,
+            $"{failure}, but ARM still has the Function app '{siteId.Name}': it is live, not deleted, and not on build {target.Build}.{detail}",
+            inner,
+            liveKind);
+    }
+
+    private sealed record DeploymentTarget(ResourceIdentifier SiteId, ConnectorTarget Connector, BuildNumber Build);
+}
+
+/// <summary>A zip deploy Kudu accepted: where to poll its status, and its id when Kudu named it.</summary>
+/// <param name="StatusUri">The status to poll: the <c>Location</c> answered, on the scm host itself, or <c>/api/deployments/latest</c>.</param>
+/// <param name="Id">The deployment's id, from <c>SCM-DEPLOYMENT-ID</c> or a <c>Location</c> of <c>/api/deployments/{id}</c>; <see langword="null"/> when Kudu named none.</param>
+internal sealed record AcceptedDeployment(Uri StatusUri, string? Id)
+{
+    private const string DeploymentsPath = "/api/deployments/";
+
+    /// <summary>Reads the status location and the deployment id from Kudu's answer to the zip deploy.</summary>
+    public static AcceptedDeployment From(Uri scm, Response response)
+    {
+        // Follow Location only on the scm host itself: the bearer token goes wherever the request goes.
+        var statusUri = new Uri(scm, "api/deployments/latest");
+        string? id = null;
+        if (response.Headers.TryGetValue("Location", out var location)
+            && Uri.TryCreate(scm, location, out var uri)
+            && uri.Scheme == Uri.UriSchemeHttps
+            && string.Equals(uri.Authority, scm.Authority, StringComparison.OrdinalIgnoreCase)
+            && uri.AbsolutePath.StartsWith(DeploymentsPath, StringComparison.OrdinalIgnoreCase))
+        {
+            statusUri = uri;
+            var named = Uri.UnescapeDataString(uri.AbsolutePath[DeploymentsPath.Length..].TrimEnd('/'));
+            if (named.Length > 0 && !named.Contains('/', StringComparison.Ordinal) && !string.Equals(named, "latest", StringComparison.OrdinalIgnoreCase))
+            {
+                id = named;
+            }
+        }
+
+        if (response.Headers.TryGetValue("SCM-DEPLOYMENT-ID", out var header) && !string.IsNullOrWhiteSpace(header))
+        {
+            id = header.Trim();
+        }
+
+        return new AcceptedDeployment(statusUri, id);
+    }
+
+    /// <summary>Whether a status names this deployment; a status or an acceptance without an id cannot be told apart and counts as ours.</summary>
+    public bool IsSameDeployment(string? polledId) =>
+        Id is null || polledId is null || string.Equals(Id, polledId, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Kudu's <c>DeployStatus</c>.</summary>
@@ -251,6 +385,17 @@ internal enum KuduDeployStatus
 internal sealed record DeployResult(int RawStatus, string? Id, string? StatusText, bool Complete)
 {
     public KuduDeployStatus? Status => Enum.IsDefined((KuduDeployStatus)RawStatus) ? (KuduDeployStatus)RawStatus : null;
+
+    /// <summary>
+    /// Gets what a status other than Success is attributed to: Failed and PartialSuccess are the build's (the deployment ran),
+    /// Conflict the platform's (another deployment took over); Cancelled and unknown statuses are not known.
+    /// </summary>
+    public DeploymentFailureKind FailureKind => Status switch
+    {
+        KuduDeployStatus.Failed or KuduDeployStatus.PartialSuccess => DeploymentFailureKind.BuildAttributable,
+        KuduDeployStatus.Conflict => DeploymentFailureKind.Transient,
+        _ => DeploymentFailureKind.Unknown,
+    };
 
     /// <summary>Parses the JSON; <see langword="null"/> when the body is not a DeployResult (a restart page, say).</summary>
     public static DeployResult? TryParse(BinaryData? content)
@@ -302,6 +447,6 @@ internal sealed record DeployResult(int RawStatus, string? Id, string? StatusTex
             ? $"{(int)known} ({known})"
             : $"{(RawStatus == int.MinValue ? "unreadable" : RawStatus.ToString(CultureInfo.InvariantCulture))} (unknown; treated as a failure)";
         var text = string.IsNullOrWhiteSpace(StatusText) ? string.Empty : $": {StatusText}";
-        return $"The deployment {Id ?? "(no id)"} of build {build} to connector '{connectorId}' ended with status {status}{text}.";
+        return Sentence.End($"The deployment {Id ?? "(no id)"} of build {build} to connector '{connectorId}' ended with status {status}{text}");
     }
 }

@@ -23,6 +23,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Build {Build} deployed to connector {Connector} in {ElapsedMs} ms")]
     public static partial void DeploymentSucceeded(ILogger logger, string connector, BuildNumber build, long elapsedMs);
 
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Deployment status of connector {Connector} names deployment {Polled}, not {Started} (the one started); polling on")]
+    public static partial void OtherDeploymentPolled(ILogger logger, string connector, string polled, string started);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "The scm site of connector {Connector} has no record of the deployment (404) but ARM still has the app; polling on ({Missing} of {Limit} in a row)")]
+    public static partial void DeploymentRecordMissing(ILogger logger, string connector, int missing, int limit);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "App settings of connector {Connector} written for build {Build} ({Changes} changed)")]
     public static partial void SettingsWritten(ILogger logger, string connector, BuildNumber build, int changes);
 

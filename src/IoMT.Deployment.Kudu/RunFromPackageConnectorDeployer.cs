@@ -71,8 +71,9 @@ public sealed class RunFromPackageConnectorDeployer : AppServiceConnectorDeploye
         {
             throw new DeploymentFailedException(
                 connector.Id,
-                $"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}.",
-                ex);
+                Sentence.End($"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}"),
+                ex,
+                ServiceFailures.KindOf(ex));
         }
 
         var elapsedMs = (long)Time.GetElapsedTime(started).TotalMilliseconds;

@@ -14,6 +14,27 @@ internal static class ServiceFailures
         ex is RequestFailedException or AggregateException
         || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
+    /// <summary>Whether the failure had no HTTP answer at all (transport errors or a network timeout): the host may be gone.</summary>
+    public static bool IsUnanswered(Exception ex, CancellationToken cancellationToken) =>
+        ex is RequestFailedException { Status: 0 } or AggregateException
+        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>What a failure without a usable answer is attributed to: a 429 that outlasted the retries is throttling, the rest the platform's.</summary>
+    public static DeploymentFailureKind KindOf(Exception ex) => ex switch
+    {
+        RequestFailedException { Status: 429 } => DeploymentFailureKind.Throttled,
+        AggregateException aggregate when aggregate.InnerExceptions.Count > 0 => KindOf(aggregate.InnerExceptions[^1]),
+        _ => DeploymentFailureKind.Transient,
+    };
+
+    /// <summary>What an error status is attributed to: 429 throttling, 408 and 5xx the platform, anything else not known.</summary>
+    public static DeploymentFailureKind KindOf(int status) => status switch
+    {
+        429 => DeploymentFailureKind.Throttled,
+        408 or >= 500 => DeploymentFailureKind.Transient,
+        _ => DeploymentFailureKind.Unknown,
+    };
+
     public static bool IsTimeout(Exception ex) => ex switch
     {
         OperationCanceledException => true,

@@ -31,6 +31,10 @@ public sealed class AppFaults
     private int _tooManyRequests;
     private int _failDeployments;
     private int _deleteDuringNextDeployment;
+    private int _missingDeploymentAnswers;
+    private int _previousDeploymentAnswers;
+    private int _scmUnreachable;
+    private int _locationNamesDeployment;
     private long _latencyTicks;
     private long _deploymentDurationTicks = -1;
     private long _finalStatus = long.MinValue;
@@ -82,6 +86,39 @@ public sealed class AppFaults
         set => Volatile.Write(ref _deleteDuringNextDeployment, value ? 1 : 0);
     }
 
+    /// <summary>
+    /// Gets or sets how many of the next deployment status reads are answered <c>404</c> ("Deployment 'latest' not found")
+    /// although the app lives, as Kudu answers for an app that has no deployment record.
+    /// </summary>
+    public int MissingDeploymentAnswers { get => Volatile.Read(ref _missingDeploymentAnswers); set => Volatile.Write(ref _missingDeploymentAnswers, value); }
+
+    /// <summary>
+    /// Gets or sets how many of the next deployment status reads answer the deployment before the newest one (another
+    /// deployment id, complete), as a <c>latest</c> that does not yet name the deployment just started.
+    /// </summary>
+    public int PreviousDeploymentAnswers { get => Volatile.Read(ref _previousDeploymentAnswers); set => Volatile.Write(ref _previousDeploymentAnswers, value); }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the app's scm host cannot be reached: new connections to it are refused
+    /// (by the host's <see cref="AppServiceHost.CreateHttpMessageHandler"/>) and requests on open ones are dropped.
+    /// ARM is not affected; the fault outlives the app's deletion.
+    /// </summary>
+    public bool ScmUnreachable
+    {
+        get => Volatile.Read(ref _scmUnreachable) != 0;
+        set => Volatile.Write(ref _scmUnreachable, value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the zip deploy's <c>Location</c> names the deployment
+    /// (<c>/api/deployments/{id}</c>, served too) instead of <c>/api/deployments/latest</c>, and no <c>SCM-DEPLOYMENT-ID</c> is sent.
+    /// </summary>
+    public bool LocationNamesDeployment
+    {
+        get => Volatile.Read(ref _locationNamesDeployment) != 0;
+        set => Volatile.Write(ref _locationNamesDeployment, value ? 1 : 0);
+    }
+
     /// <summary>Gets or sets how long the app's deployments run, or <see langword="null"/> for <see cref="AppServiceHostOptions.DeploymentDuration"/>.</summary>
     public TimeSpan? DeploymentDuration
     {
@@ -109,6 +146,10 @@ public sealed class AppFaults
     internal bool TakeTooManyRequests() => Take(ref _tooManyRequests);
 
     internal bool TakeFailDeployment() => Take(ref _failDeployments);
+
+    internal bool TakeMissingDeployment() => Take(ref _missingDeploymentAnswers);
+
+    internal bool TakePreviousDeployment() => Take(ref _previousDeploymentAnswers);
 
     internal bool TakeDeleteDuringDeployment() => Interlocked.Exchange(ref _deleteDuringNextDeployment, 0) != 0;
 
@@ -361,6 +402,24 @@ public sealed class AppServiceApp
         lock (_lock)
         {
             return _running ?? (_deployments.Count > 0 ? _deployments[^1] : null);
+        }
+    }
+
+    /// <summary>The deployment with that id; <see langword="null"/> when none has it.</summary>
+    internal DeploymentRecord? Find(string id)
+    {
+        lock (_lock)
+        {
+            return _deployments.Find(d => string.Equals(d.Id, id, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>The deployment before the newest one; <see langword="null"/> when fewer than two were received.</summary>
+    internal DeploymentRecord? Previous()
+    {
+        lock (_lock)
+        {
+            return _deployments.Count > 1 ? _deployments[^2] : null;
         }
     }
 

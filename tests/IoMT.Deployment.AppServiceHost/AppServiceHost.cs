@@ -46,6 +46,9 @@ public sealed class AppServiceHost : IAsyncDisposable
     private readonly X509Certificate2 _certificate;
     private readonly ConcurrentDictionary<string, AppServiceApp> _apps = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, AppServiceApp> _scmHosts = new(StringComparer.OrdinalIgnoreCase);
+
+    // Every scm host ever served, deleted apps' included: AppFaults.ScmUnreachable outlives the app.
+    private readonly ConcurrentDictionary<string, AppServiceApp> _allScmHosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentDictionary<Task, byte> _background = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -180,6 +183,7 @@ public sealed class AppServiceHost : IAsyncDisposable
                 $"{scmLabel}.{ScmDomain}:{Port}");
             _apps[app.ResourceId] = app;
             _scmHosts[$"{scmLabel}.{ScmDomain}"] = app;
+            _allScmHosts[$"{scmLabel}.{ScmDomain}"] = app;
             return app;
         }
     }
@@ -227,16 +231,24 @@ public sealed class AppServiceHost : IAsyncDisposable
     /// <summary>Forgets the recorded requests.</summary>
     public void ClearRequestLog() => _requests.Clear();
 
-    /// <summary>Creates a handler that trusts the host's certificate and connects <c>*.localhost</c> names to 127.0.0.1.</summary>
+    /// <summary>
+    /// Creates a handler that trusts the host's certificate and connects <c>*.localhost</c> names to 127.0.0.1; a connection
+    /// to the scm host of an app with <see cref="AppFaults.ScmUnreachable"/> is refused.
+    /// </summary>
     /// <returns>The handler; the caller owns it.</returns>
     public HttpMessageHandler CreateHttpMessageHandler()
     {
         var thumbprint = _certificate.GetCertHashString(HashAlgorithmName.SHA256);
         return new SocketsHttpHandler
         {
-            ConnectCallback = static async (context, cancellationToken) =>
+            ConnectCallback = async (context, cancellationToken) =>
             {
                 var endpoint = context.DnsEndPoint;
+                if (IsScmUnreachable(endpoint.Host))
+                {
+                    throw new SocketException((int)SocketError.ConnectionRefused);
+                }
+
                 var loopback = endpoint.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
                     || endpoint.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
                 var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -320,6 +332,8 @@ public sealed class AppServiceHost : IAsyncDisposable
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
     }
 
+    private bool IsScmUnreachable(string host) => _allScmHosts.TryGetValue(host, out var app) && app.Faults.ScmUnreachable;
+
     private static string StripPort(string host)
     {
         var colon = host.LastIndexOf(':');
@@ -356,7 +370,7 @@ public sealed class AppServiceHost : IAsyncDisposable
                 context.Request.Host.Value ?? string.Empty,
                 context.Request.Path + context.Request.QueryString,
                 call.App?.Name ?? call.AppName,
-                context.Response.StatusCode,
+                call.Dropped ? 0 : context.Response.StatusCode,
                 call.Audience,
                 call.Token is not null,
                 call.RequestBytes));
@@ -591,9 +605,22 @@ public sealed class AppServiceHost : IAsyncDisposable
     {
         var request = call.Context.Request;
         var path = request.Path.Value ?? string.Empty;
+        const string deployments = "/api/deployments/";
+        var deploymentId = path.StartsWith(deployments, StringComparison.OrdinalIgnoreCase) && path.Length > deployments.Length && path.IndexOf('/', deployments.Length) < 0
+            ? path[deployments.Length..]
+            : null;
         call.Route = path.Equals("/api/zipdeploy", StringComparison.OrdinalIgnoreCase) ? AppServiceRoute.ZipDeploy
-            : path.Equals("/api/deployments/latest", StringComparison.OrdinalIgnoreCase) ? AppServiceRoute.DeploymentStatus
+            : deploymentId is not null ? AppServiceRoute.DeploymentStatus
             : AppServiceRoute.Unknown;
+        if (IsScmUnreachable(host))
+        {
+            // A connection opened before the fault was set: drop it without an answer.
+            call.AppName = _allScmHosts[host].Name;
+            call.Dropped = true;
+            call.Context.Abort();
+            return;
+        }
+
         _scmHosts.TryGetValue(host, out var app);
         call.App = app;
 
@@ -621,7 +648,7 @@ public sealed class AppServiceHost : IAsyncDisposable
                 await ZipDeployAsync(call, app, zip!).ConfigureAwait(false);
                 break;
             case AppServiceRoute.DeploymentStatus when HttpMethods.IsGet(request.Method):
-                await DeploymentStatusAsync(call, app).ConfigureAwait(false);
+                await DeploymentStatusAsync(call, app, deploymentId!).ConfigureAwait(false);
                 break;
             case AppServiceRoute.Unknown:
                 await TextAsync(call, 404, "text/plain", "Not found.").ConfigureAwait(false);
@@ -659,8 +686,16 @@ public sealed class AppServiceHost : IAsyncDisposable
         _ = run.ContinueWith(t => _background.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var response = call.Context.Response;
-        response.Headers.Location = $"https://{call.Context.Request.Host}/api/deployments/latest?deployer=Push&time={_time.GetUtcNow():yyyy-MM-ddTHH-mm-ss}Z";
+        response.Headers.Location = app.Faults.LocationNamesDeployment
+            ? $"https://{call.Context.Request.Host}/api/deployments/{deployment.Id}"
+            : $"https://{call.Context.Request.Host}/api/deployments/latest?deployer=Push&time={_time.GetUtcNow():yyyy-MM-ddTHH-mm-ss}Z";
         response.Headers.RetryAfter = "1";
+        if (!app.Faults.LocationNamesDeployment && string.Equals(call.Context.Request.Query["trackDeploymentId"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            // As Kudu: the id of the deployment just started, for a client that asked to track it.
+            response.Headers["SCM-DEPLOYMENT-ID"] = deployment.Id;
+        }
+
         response.StatusCode = 202;
     }
 
@@ -748,7 +783,7 @@ public sealed class AppServiceHost : IAsyncDisposable
         }
     }
 
-    private async Task DeploymentStatusAsync(Call call, AppServiceApp app)
+    private async Task DeploymentStatusAsync(Call call, AppServiceApp app, string id)
     {
         if (app.Faults.TakeNonJsonStatus())
         {
@@ -756,10 +791,19 @@ public sealed class AppServiceHost : IAsyncDisposable
             return;
         }
 
-        var latest = app.Latest();
-        if (latest is null)
+        var isLatest = string.Equals(id, "latest", StringComparison.OrdinalIgnoreCase);
+        var latest = !isLatest ? app.Find(id)
+            : app.Faults.TakePreviousDeployment() ? app.Previous() ?? app.Latest()
+            : app.Latest();
+        if (latest is null || app.Faults.TakeMissingDeployment())
         {
-            await TextAsync(call, 404, "text/plain", "No deployment found.").ConfigureAwait(false);
+            // Kudu's answer when it has no such deployment record: the app itself lives.
+            await JsonAsync(call, 404, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("Message", $"Deployment '{id}' not found.");
+                writer.WriteEndObject();
+            }).ConfigureAwait(false);
             return;
         }
 
@@ -965,5 +1009,7 @@ public sealed class AppServiceHost : IAsyncDisposable
         public DateTimeOffset? Expires { get; set; }
 
         public long RequestBytes { get; set; }
+
+        public bool Dropped { get; set; }
     }
 }

@@ -24,7 +24,7 @@ public enum AppServiceRoute
     /// <summary><c>POST {scm}/api/zipdeploy</c>.</summary>
     ZipDeploy,
 
-    /// <summary><c>GET {scm}/api/deployments/latest</c>.</summary>
+    /// <summary><c>GET {scm}/api/deployments/latest</c> or <c>GET {scm}/api/deployments/{id}</c>.</summary>
     DeploymentStatus,
 }
 
@@ -35,7 +35,7 @@ public enum AppServiceRoute
 /// <param name="Host">The Host header.</param>
 /// <param name="Path">The path and query.</param>
 /// <param name="App">The app's name, when the request named one.</param>
-/// <param name="StatusCode">The status answered.</param>
+/// <param name="StatusCode">The status answered; 0 when the connection was dropped without an answer.</param>
 /// <param name="TokenAudience">The audience of the bearer token, when it was a JWT.</param>
 /// <param name="HadBearerToken">Whether a bearer token was sent.</param>
 /// <param name="RequestBytes">The request body size, for uploads.</param>

@@ -45,6 +45,19 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>A new shared-key client; policies see every request it sends.</summary>
     public BlobServiceClient CreateServiceClient(params HttpPipelinePolicy[] policies) => new(ConnectionString, ClientOptions(policies));
 
+    /// <summary>A shared-key client that reaches the service through a relay the test can cut.</summary>
+    public static BlobServiceClient ThroughRelay(TcpRelay relay, BlobClientOptions? options = null) =>
+        new(
+            $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{relay.Port}/{AccountName};",
+            options ?? ClientOptions());
+
+    /// <summary>A client for an account on a free loopback port where nothing listens, failing within <paramref name="bound"/>.</summary>
+    public static BlobServiceClient Unreachable(TimeSpan bound) =>
+        new(
+            new Uri($"http://127.0.0.1:{FreePort.Next()}/{AccountName}"),
+            new StorageSharedKeyCredential(AccountName, AccountKey),
+            BlobClientTimeouts.Bound(ClientOptions(), bound));
+
     /// <summary>A container name no other test uses.</summary>
     public static string NewContainerName(string prefix = "t") => $"{prefix}-{Guid.NewGuid():N}";
 

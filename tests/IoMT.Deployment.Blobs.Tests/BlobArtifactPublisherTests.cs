@@ -287,7 +287,8 @@ public sealed class BlobArtifactPublisherTests(AzuriteFixture azurite)
         var recorder = new RequestRecorder();
         var publisher = new BlobArtifactPublisher(azurite.CreateServiceClient(refuseThird, recorder).GetBlobContainerClient(container.Name), BlockOptions(concurrency: 2));
 
-        var failure = await Assert.ThrowsAsync<ArtifactStoreException>(() => publisher.PublishAsync(Build("5"), new MemoryStream(bytes)));
+        var failure = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => publisher.PublishAsync(Build("5"), new MemoryStream(bytes)));
+        Assert.Contains("publish build 5", failure.Operation, StringComparison.Ordinal);
 
         Assert.Contains("403", failure.Message, StringComparison.Ordinal);
         Assert.True(refuseThird.Failed);

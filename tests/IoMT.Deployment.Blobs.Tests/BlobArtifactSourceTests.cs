@@ -173,4 +173,43 @@ public sealed class BlobArtifactSourceTests(AzuriteFixture azurite)
         Assert.Empty(await new BlobArtifactSource(container).ListAsync().ToListAsync());
         Assert.Null(await new BlobArtifactPublisher(container).GetNewestAsync());
     }
+
+    [Fact]
+    public async Task An_unreachable_account_gives_StoreUnavailableException_naming_the_container_endpoint_and_operation_within_the_bound()
+    {
+        var container = AzuriteFixture.Unreachable(TimeSpan.FromSeconds(4)).GetBlobContainerClient("iomtconnector");
+        var source = new BlobArtifactSource(container);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var onList = await Assert.ThrowsAsync<StoreUnavailableException>(() => source.ListAsync().ToListAsync().AsTask());
+        var onRead = await Assert.ThrowsAsync<StoreUnavailableException>(() => source.ReadPackageAsync(Build("1")));
+
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(8), "Each failed within the configured 4 s.");
+        Assert.All([onList, onRead], e =>
+        {
+            Assert.Equal(StoreUnavailableException.ArtifactContainer, e.Store);
+            Assert.Equal(container.Uri.AbsoluteUri, e.Endpoint);
+            Assert.True(e.IsTransient);
+            Assert.StartsWith($"The artifact container at {container.Uri.AbsoluteUri} is unavailable: could not ", e.Message, StringComparison.Ordinal);
+        });
+        Assert.Contains("could not list the builds", onList.Message, StringComparison.Ordinal);
+        Assert.Contains("could not open build 1", onRead.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_storage_service_that_stops_answering_gives_StoreUnavailableException_within_the_bound()
+    {
+        var container = await azurite.CreateContainerAsync();
+        await new BlobArtifactPublisher(container).PublishAsync(Build("1"), new MemoryStream(Zip(1)));
+        await using var relay = IoMT.Deployment.Testing.TcpRelay.Start(azurite.ServiceUri.Port);
+        var source = new BlobArtifactSource(AzuriteFixture.ThroughRelay(relay, BlobClientTimeouts.Bound(AzuriteFixture.ClientOptions(), TimeSpan.FromSeconds(4))).GetBlobContainerClient(container.Name));
+        Assert.Single(await source.ListAsync().ToListAsync());
+
+        relay.Mode = IoMT.Deployment.Testing.RelayMode.Hold;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => source.ListAsync().ToListAsync().AsTask());
+
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(4), "Failed within the configured bound.");
+        Assert.Contains("could not list the builds (4 attempts; the last: no answer in time)", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using IoMT.Deployment.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace IoMT.Deployment.Blobs.Tests;
@@ -10,7 +11,7 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private static readonly BlobRolloutLockOptions ShortLease = new() { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(5) };
+    private static readonly BlobRolloutLockOptions ShortLease = new() { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(5), SafetyMargin = TimeSpan.FromSeconds(5) };
 
     [Fact]
     public async Task Taking_the_lock_creates_the_container_and_lock_blob_and_holds_a_lease()
@@ -181,10 +182,121 @@ public sealed class BlobRolloutLockTests(AzuriteFixture azurite)
             () => new BlobRolloutLock(container, new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(10) }));
         var renewTooSlow = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
             () => new BlobRolloutLock(container, new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(30), RenewInterval = TimeSpan.FromSeconds(30) }));
+        var noRoomForMargin = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => new BlobRolloutLock(container, new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(5) }));
+        var marginTooLong = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => new BlobRolloutLock(container, new BlobRolloutLockOptions { SafetyMargin = TimeSpan.FromMinutes(1) }));
 
         Assert.Contains("IoMTDeployment:BlobLock:LeaseDuration", tooShort.Message, StringComparison.Ordinal);
         Assert.Contains("IoMTDeployment:BlobLock:RenewInterval", renewTooSlow.Message, StringComparison.Ordinal);
+        Assert.Contains("IoMTDeployment:BlobLock:SafetyMargin", noRoomForMargin.Message, StringComparison.Ordinal);
+        Assert.Contains("IoMTDeployment:BlobLock:SafetyMargin", marginTooLong.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_holder_whose_storage_stops_answering_gives_the_lease_up_before_it_can_expire()
+    {
+        var container = await azurite.CreateContainerAsync();
+        await using var relay = TcpRelay.Start(azurite.ServiceUri.Port);
+        var time = new FakeTimeProvider();
+        var log = new LogProbe<BlobRolloutLock>();
+
+        // The storage client keeps its default retries (6 tries, 100 s network timeout each): the lease must not depend on them.
+        var options = new BlobRolloutLockOptions { LeaseDuration = TimeSpan.FromSeconds(15), RenewInterval = TimeSpan.FromSeconds(4), SafetyMargin = TimeSpan.FromSeconds(5) };
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay).GetBlobContainerClient(container.Name), options, time, log);
+        var start = time.GetUtcNow();
+        var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+        DateTimeOffset? lostAt = null;
+        using var registration = lease.LeaseLost.Register(() => lostAt = time.GetUtcNow());
+
+        relay.Mode = RelayMode.Hold;
+        for (var second = 1; second <= 15 && !lease.LeaseLost.IsCancellationRequested; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            if (second == 4)
+            {
+                // The renewal is on the wire and will never be answered.
+                await relay.BytesHeld.WaitAsync(Wait);
+            }
+        }
+
+        await lease.LeaseLost.WhenCancelledAsync(Wait);
+        Assert.NotNull(lostAt);
+        Assert.True(lostAt <= start + options.LeaseDuration - options.SafetyMargin, $"LeaseLost fired at +{lostAt - start}, later than the lease's expiry minus the margin.");
+
+        // Only milliseconds of real time went by: on the service the lease is still held, so it was given up before it expired.
+        var properties = (await container.GetBlobClient("rollout.lock").GetPropertiesAsync()).Value;
+        Assert.Equal(LeaseState.Leased, properties.LeaseState);
+        // Given up either after the last attempt that could finish in time failed (2204) or by the switch (2208).
+        await await Task.WhenAny(log.WaitForAsync(2204, timeout: Wait), log.WaitForAsync(2208, timeout: Wait));
+
+        var disposing = lease.DisposeAsync().AsTask();
+        await disposing.WaitAsync(Wait);
+    }
+
+    [Fact]
+    public async Task A_release_that_gets_no_answer_is_given_up_after_the_release_timeout_and_logged()
+    {
+        var container = await azurite.CreateContainerAsync();
+        await using var relay = TcpRelay.Start(azurite.ServiceUri.Port);
+        var time = new FakeTimeProvider();
+        var log = new LogProbe<BlobRolloutLock>();
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay).GetBlobContainerClient(container.Name), ShortLease, time, log);
+        var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+
+        relay.Mode = RelayMode.Hold;
+        var disposing = lease.DisposeAsync().AsTask();
+        await relay.BytesHeld.WaitAsync(Wait);
+        Assert.False(disposing.IsCompleted, "The release is waiting for an answer.");
+        time.Advance(ShortLease.ReleaseTimeout);
+
+        await disposing.WaitAsync(Wait);
+        var failed = Assert.Single(log.WithId(2206));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, failed.Level);
+        Assert.Contains("no answer within 5 s", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_release_whose_retries_run_out_is_logged_and_does_not_throw()
+    {
+        var container = await azurite.CreateContainerAsync();
+        await using var relay = TcpRelay.Start(azurite.ServiceUri.Port);
+        var log = new LogProbe<BlobRolloutLock>();
+        var clientOptions = AzuriteFixture.ClientOptions();
+        clientOptions.Retry.MaxRetries = 2;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        var rolloutLock = new BlobRolloutLock(AzuriteFixture.ThroughRelay(relay, clientOptions).GetBlobContainerClient(container.Name), ShortLease, new FakeTimeProvider(), log);
+        var lease = await rolloutLock.TryAcquireAsync("worker");
+        Assert.NotNull(lease);
+
+        // Connections reset: the client retries and gives up with an AggregateException, which must not escape.
+        relay.Mode = RelayMode.Reset;
+        await lease.DisposeAsync().AsTask().WaitAsync(Wait);
+
+        var failed = Assert.Single(log.WithId(2206));
+        Assert.IsType<AggregateException>(failed.Exception);
+    }
+
+    [Fact]
+    public async Task Taking_the_lock_on_an_unreachable_account_fails_with_a_store_unavailable_error_naming_the_lock_within_the_bound()
+    {
+        var client = AzuriteFixture.Unreachable(TimeSpan.FromSeconds(4));
+        var rolloutLock = new BlobRolloutLock(client.GetBlobContainerClient("iomt-rollout-lock"));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => rolloutLock.TryAcquireAsync("worker"));
+
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(4), "Failed within the configured bound.");
+        Assert.Equal(StoreUnavailableException.RolloutLock, error.Store);
+        Assert.True(error.IsTransient);
+        Assert.Equal($"{client.Uri}/iomt-rollout-lock", error.Endpoint);
+        Assert.Contains("rollout lock", error.Message, StringComparison.Ordinal);
+        Assert.Contains(error.Endpoint, error.Message, StringComparison.Ordinal);
+        Assert.Contains("take the lock rollout.lock", error.Message, StringComparison.Ordinal);
+    }
+
 
     /// <summary>A lock with the default 60 s lease renewed every 20 s, whose renewals fail (transport error, no retry) while told to.</summary>
     private async Task<(BlobRolloutLock Lock, FailWhile FailRenewals, FakeTimeProvider Time, LogProbe<BlobRolloutLock> Log)> LockWithFailingRenewalsAsync()

@@ -78,6 +78,22 @@ public sealed class OAuthTests(AzuriteOAuthFixture azurite)
     }
 
     [Fact]
+    public async Task A_lock_refused_for_lack_of_a_token_is_access_denied_naming_the_lock()
+    {
+        var credential = new UnsignedJwtCredential();
+        var container = new BlobServiceClient(azurite.ServiceUri, credential, azurite.ClientOptions()).GetBlobContainerClient(AzuriteFixture.NewContainerName("oauth-lock"));
+        await container.CreateAsync();
+        var anonymous = new BlobServiceClient(azurite.ServiceUri, azurite.ClientOptions()).GetBlobContainerClient(container.Name);
+        var rolloutLock = new BlobRolloutLock(anonymous);
+
+        var denied = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => rolloutLock.TryAcquireAsync("worker-a"));
+
+        Assert.Equal(StoreUnavailableException.RolloutLock, denied.Store);
+        Assert.Contains(container.Name, denied.Endpoint, StringComparison.Ordinal);
+        Assert.IsType<Azure.RequestFailedException>(denied.InnerException);
+    }
+
+    [Fact]
     public async Task A_request_without_a_token_is_refused()
     {
         var credential = new UnsignedJwtCredential();
@@ -86,7 +102,9 @@ public sealed class OAuthTests(AzuriteOAuthFixture azurite)
         Assert.Empty(await new BlobArtifactSource(container).ListAsync().ToListAsync());
 
         var anonymous = new BlobServiceClient(azurite.ServiceUri, azurite.ClientOptions()).GetBlobContainerClient(container.Name);
-        var refused = await Assert.ThrowsAsync<ArtifactStoreException>(() => new BlobArtifactSource(anonymous).ListAsync().ToListAsync().AsTask());
+        var refused = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => new BlobArtifactSource(anonymous).ListAsync().ToListAsync().AsTask());
+        Assert.Equal(StoreUnavailableException.ArtifactContainer, refused.Store);
+        Assert.False(refused.IsTransient);
 
         var cause = Assert.IsType<Azure.RequestFailedException>(refused.InnerException);
         Assert.Contains(cause.Status, new[] { 401, 403 });
@@ -99,7 +117,8 @@ public sealed class OAuthTests(AzuriteOAuthFixture azurite)
         var container = new BlobServiceClient(azurite.ServiceUri, new UnsignedJwtCredential(audience: "https://management.azure.com"), azurite.ClientOptions())
             .GetBlobContainerClient(AzuriteFixture.NewContainerName("oauth"));
 
-        var refused = await Assert.ThrowsAsync<ArtifactStoreException>(() => new BlobArtifactSource(container).ListAsync().ToListAsync().AsTask());
+        var refused = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => new BlobArtifactSource(container).ListAsync().ToListAsync().AsTask());
+        Assert.Equal(StoreUnavailableException.ArtifactContainer, refused.Store);
 
         var cause = Assert.IsType<Azure.RequestFailedException>(refused.InnerException);
         Assert.Equal((403, "AuthenticationFailed"), (cause.Status, cause.ErrorCode));

@@ -82,4 +82,38 @@ public sealed class AzureProviderTests : IClassFixture<AzuriteFixture>, IDisposa
         Assert.DoesNotContain("Azure:Blobs", run.Stderr, StringComparison.Ordinal);
         Assert.Equal("badInput", run.Json().GetProperty("error").GetProperty("kind").GetString());
     }
+
+    [Theory]
+    [InlineData("update", "rollout lock", "take the lock rollout.lock")]
+    [InlineData("status", "version store", "read the version state")]
+    public void An_unreachable_store_exits_6_naming_the_store_endpoint_and_operation_within_the_store_timeout(string command, string store, string operation)
+    {
+        // Nothing listens on these ports: every store is down.
+        var blobEndpoint = $"http://127.0.0.1:{FreePort.Next()}/devstoreaccount1";
+        var cosmosEndpoint = $"https://127.0.0.1:{FreePort.Next()}/";
+        var environment = new Dictionary<string, string?>
+        {
+            ["IOMT_DEPLOY__AZURE__BLOBS__CONNECTIONSTRING"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};BlobEndpoint={blobEndpoint};",
+            ["IOMT_DEPLOY__AZURE__COSMOS__ACCOUNTENDPOINT"] = cosmosEndpoint,
+            ["IOMT_DEPLOY__AZURE__COSMOS__ACCOUNTKEY"] = Convert.ToBase64String("not-a-real-key-0123456789"u8.ToArray()),
+            ["IOMT_DEPLOY__AZURE__COSMOS__DATABASENAME"] = "iomt",
+            ["IOMT_DEPLOY__AZURE__COSMOS__CONNECTIONMODE"] = "gateway",
+            ["IOMT_DEPLOY__AZURE__STORETIMEOUT"] = "00:00:04",
+        };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var run = _ws.RunBare(environment, command, "--provider", "azure", "--output", "json").Exits(6);
+
+        // The process start-up is included; without the bound the storage client alone retries for ~25 s.
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(15), "Failed within the store timeout.");
+        var error = run.Json().GetProperty("error");
+        Assert.Equal("storeUnavailable", error.GetProperty("kind").GetString());
+        var message = error.GetProperty("message").GetString()!;
+        Assert.StartsWith($"The {store} at ", message, StringComparison.Ordinal);
+        Assert.Contains(store == "rollout lock" ? blobEndpoint : cosmosEndpoint.TrimEnd('/'), message, StringComparison.Ordinal);
+        Assert.Contains($"could not {operation}", message, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", message, StringComparison.Ordinal);
+        Assert.Contains($"iomt-deploy: error: {message}", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(AzuriteFixture.AccountKey, run.Stdout + run.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -224,7 +224,9 @@ public sealed class CosmosConnectorInventoryTests(CosmosServerFixture fixture)
         using var client = CosmosClientSource<CosmosConnectorInventoryOptions>.Create(options);
         var inventory = new CosmosConnectorInventory(client, options);
 
-        var error = await Assert.ThrowsAsync<CosmosException>(() => ListIdsAsync(inventory));
+        var throttled = await Assert.ThrowsAsync<StoreThrottledException>(() => ListIdsAsync(inventory));
+        Assert.True(throttled.IsTransient);
+        var error = Assert.IsType<CosmosException>(throttled.InnerException);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
         Assert.True(handler.Throttled >= 2, $"throttled {handler.Throttled} times: the SDK did not retry");

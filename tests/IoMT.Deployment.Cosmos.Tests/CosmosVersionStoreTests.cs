@@ -324,7 +324,9 @@ public sealed class CosmosVersionStoreTests(CosmosServerFixture fixture)
         await store.ReadAsync();
         Volatile.Write(ref throttling, true);
 
-        var error = await Assert.ThrowsAsync<CosmosException>(() => store.WriteAsync(State("1"), null));
+        var throttled = await Assert.ThrowsAsync<StoreThrottledException>(() => store.WriteAsync(State("1"), null));
+        Assert.True(throttled.IsTransient);
+        var error = Assert.IsType<CosmosException>(throttled.InnerException);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
         Assert.Equal(3, handler.Throttled); // the first attempt and the SDK's two retries

@@ -134,7 +134,11 @@ public sealed class ProductionCompositionTests(TestServersFixture servers)
             Assert.NotNull(lease);
 
             await Assert.ThrowsAsync<RolloutLockHeldException>(() => engineB.UpdateAsync());
-            await Assert.ThrowsAsync<RolloutLockHeldException>(() => engineB.RollbackAsync(new RollbackRequest("bad build", "e2e-operator")));
+
+            // A rollback under a held lock checks its request first (it would invalidate the bad build to stop the
+            // holder, then wait): here build 1 has no older build, so it is refused before anything changes.
+            var refused = await Assert.ThrowsAsync<BuildNotFoundException>(() => engineB.RollbackAsync(new RollbackRequest("bad build", "e2e-operator")));
+            Assert.Contains("no valid older build", refused.Message, StringComparison.Ordinal);
 
             var after = await world.ReadStoredStateAsync();
             Assert.Equal(before.ETag, after.ETag);

@@ -32,7 +32,7 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
     public BlobContainerClient Artifacts => servers.Blobs.GetBlobContainerClient(ArtifactContainer);
 
     /// <summary>A worker replica: Blob artifacts and lease, Cosmos state and inventory, Kudu deployer on the loopback host.</summary>
-    public ServiceProvider CreateWorker(Action<RolloutOptions>? configure = null)
+    public ServiceProvider CreateWorker(Action<RolloutOptions>? configure = null, Action<IServiceCollection>? services2 = null)
     {
         var connectionString = servers.StorageConnectionString;
         var services = new ServiceCollection().AddLogging();
@@ -56,6 +56,7 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
                 o.ConflictRetryDelay = TimeSpan.FromMilliseconds(5);
                 o.DeploymentTimeout = TimeSpan.FromSeconds(60);
             });
+        services2?.Invoke(services);
         return Track(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
     }
 

@@ -62,7 +62,8 @@ public sealed class RolloutStopTests(TestServersFixture servers)
         var rollback = await worker.RollbackAsync(new RollbackRequest("canary alerts", "alice"));
 
         Assert.True(rollback.Succeeded);
-        Assert.Equal(updated, rollback.Count(ConnectorOutcome.Updated));
+        Assert.Equal(updated, rollback.Count(ConnectorOutcome.RolledBack));
+        Assert.Equal(RolloutStatus.RolledBack, rollback.Rollout?.Status);
         Assert.All(apps, a => Assert.Equal("1", a.Settings[ProjectVersion]));
         Assert.Equal(RolloutKind.Straggler, (await worker.UpdateAsync()).Kind);
     }

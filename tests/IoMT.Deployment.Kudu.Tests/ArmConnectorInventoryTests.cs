@@ -138,4 +138,50 @@ public sealed class ArmConnectorInventoryTests(AppServiceHostFixture fixture)
         Assert.NotEmpty(lists);
         Assert.All(lists, r => Assert.Equal("https://management.azure.com", r.TokenAudience));
     }
+
+    [Fact]
+    public async Task A_token_for_another_audience_leaves_the_inventory_as_access_denied_naming_the_scope()
+    {
+        var (subscription, _) = Fleet();
+        var options = new ArmConnectorInventoryOptions { SubscriptionId = subscription };
+        Configure(options, Host);
+        var inventory = new ArmConnectorInventory(Options.Create(options), new WrongAudienceCredential());
+
+        var denied = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => ListAsync(inventory));
+
+        Assert.Equal(StoreUnavailableException.ConnectorInventory, denied.Store);
+        Assert.Contains(subscription, denied.Endpoint, StringComparison.Ordinal);
+        Assert.False(denied.IsTransient);
+        Assert.IsType<Azure.RequestFailedException>(denied.InnerException);
+        Assert.DoesNotContain("eyJ", denied.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Throttling_beyond_the_retries_leaves_the_inventory_as_throttled_not_as_an_azure_exception()
+    {
+        var (subscription, _) = Fleet();
+        var inventory = Inventory(subscription);
+        Host.ArmReadThrottle = new ThrottleSettings(0, 0);
+        try
+        {
+            var throttled = await Assert.ThrowsAsync<StoreThrottledException>(() => ListAsync(inventory));
+
+            Assert.Equal(StoreUnavailableException.ConnectorInventory, throttled.Store);
+            Assert.True(throttled.IsTransient);
+            Assert.Equal(429, Assert.IsType<Azure.RequestFailedException>(throttled.InnerException).Status);
+        }
+        finally
+        {
+            Host.ArmReadThrottle = null;
+        }
+    }
+
+    private sealed class WrongAudienceCredential : Azure.Core.TokenCredential
+    {
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            new(TestJwt.Create("https://vault.azure.net", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1)), DateTimeOffset.UtcNow.AddHours(1));
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+    }
 }

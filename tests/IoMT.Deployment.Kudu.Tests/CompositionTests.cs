@@ -95,6 +95,7 @@ public sealed class CompositionTests
     [InlineData("PollInterval")]
     [InlineData("DeploymentTimeout")]
     [InlineData("ConflictRetryLimit")]
+    [InlineData("MissingDeploymentLimit")]
     [InlineData("MaxRetries")]
     [InlineData("UploadTimeout")]
     [InlineData("ArmEndpoint")]
@@ -110,6 +111,7 @@ public sealed class CompositionTests
                 case "PollInterval": o.PollInterval = TimeSpan.Zero; break;
                 case "DeploymentTimeout": o.DeploymentTimeout = TimeSpan.FromDays(2); break;
                 case "ConflictRetryLimit": o.ConflictRetryLimit = -1; break;
+                case "MissingDeploymentLimit": o.MissingDeploymentLimit = -1; break;
                 case "MaxRetries": o.MaxRetries = 100; break;
                 case "UploadTimeout": o.UploadTimeout = TimeSpan.Zero; break;
                 case "ArmEndpoint": o.ArmEndpoint = new Uri("http://management.azure.com"); break;

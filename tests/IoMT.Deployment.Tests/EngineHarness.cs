@@ -35,6 +35,10 @@ internal sealed class EngineHarness : IDisposable
 
     public IVersionStore? Store { get; set; }
 
+    public FakeHealthSignal Health { get; } = new();
+
+    public bool WithHealthSignal { get; set; } = true;
+
     public RolloutEngine Engine() => new(
         Source ?? Artifacts,
         Store ?? Versions,
@@ -45,7 +49,8 @@ internal sealed class EngineHarness : IDisposable
         Microsoft.Extensions.Options.Options.Create(Options),
         Time,
         Metrics,
-        new FakeLogger<RolloutEngine>(Logs));
+        new FakeLogger<RolloutEngine>(Logs),
+        WithHealthSignal ? [Health] : []);
 
     public MetricCollector<T> Collect<T>(string instrument)
         where T : struct => new(Metrics.Meter, instrument);

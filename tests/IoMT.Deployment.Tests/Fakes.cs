@@ -230,6 +230,8 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
 
         public bool Deleted { get; set; }
 
+        public bool Canary { get; set; }
+
         /// <summary>Runs when a deployment to the app starts, before it is recorded as done.</summary>
         public Func<Task>? BeforeDeploy { get; set; }
     }
@@ -265,7 +267,7 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
             await Task.Yield();
             if (!_apps[id].Deleted)
             {
-                yield return new ConnectorTarget(id);
+                yield return new ConnectorTarget(id) { Canary = _apps[id].Canary };
             }
         }
     }
@@ -311,8 +313,12 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
         return Task.CompletedTask;
     }
 
+    /// <summary>Every PROJECT_VERSION read, by connector id.</summary>
+    public ConcurrentQueue<string> Reads { get; } = new();
+
     public Task<string?> GetProjectVersionAsync(ConnectorTarget connector, CancellationToken cancellationToken = default)
     {
+        Reads.Enqueue(connector.Id);
         var app = Require(connector);
         return Task.FromResult(app.Settings.TryGetValue(ProjectVersionSetting.Name, out var v) ? v : null);
     }
@@ -326,5 +332,25 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
         {
             Calls.Add(call);
         }
+    }
+}
+
+/// <summary>A health signal with a verdict per connector (healthy unless told otherwise), recording every query.</summary>
+internal sealed class FakeHealthSignal : IConnectorHealthSignal
+{
+    private readonly ConcurrentDictionary<string, ConnectorHealth> _verdicts = new(StringComparer.Ordinal);
+
+    public ConcurrentQueue<HealthQuery> Queries { get; } = new();
+
+    public ConnectorHealth Default { get; set; } = ConnectorHealth.Healthy;
+
+    public string Name => "fake";
+
+    public void Set(string connectorId, ConnectorHealth health) => _verdicts[connectorId] = health;
+
+    public ValueTask<ConnectorHealth> GetHealthAsync(HealthQuery query, CancellationToken cancellationToken = default)
+    {
+        Queries.Enqueue(query);
+        return ValueTask.FromResult(_verdicts.TryGetValue(query.Connector.Id, out var health) ? health : Default);
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using IoMT.Deployment.Local;
+using IoMT.Deployment.Testing;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace IoMT.Deployment.Tests;
@@ -210,6 +211,40 @@ public sealed class LocalProviderTests : IDisposable
         Assert.Equal(state.Invalidated, read.Invalidated);
         Assert.Equal(["r5", "r4", "r3"], history.Select(h => h.Id));
         Assert.Equal(["r5"], (await store.ReadHistoryAsync(1)).Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task State_round_trips_the_rollout_record_and_pins_field_for_field()
+    {
+        var store = new JsonFileVersionStore(_layout);
+        var state = RolloutSamples.State();
+
+        var eTag = await store.WriteAsync(state, null);
+        var read = await store.ReadAsync();
+
+        Assert.Equal(eTag, read.ETag);
+        Assert.Equivalent(state, read.State, strict: true);
+        Assert.Equal(RolloutStatus.Baking, read.State.Rollout!.PausedFrom);
+        Assert.Equal(B("20260301.1"), read.State.Rollout.From);
+        Assert.Null(read.State.Pins[1].Build);
+        Assert.True(read.State.Pins[1].Excluded);
+        Assert.Null(read.State.Rollout.Commands[1].Reason);
+
+        // Enums by name, computed properties left out, a pin without a build stored without one.
+        using var file = JsonDocument.Parse(File.ReadAllBytes(_layout.StateFile));
+        var rollout = file.RootElement.GetProperty("rollout");
+        Assert.Equal("Paused", rollout.GetProperty("status").GetString());
+        Assert.Equal("Deploying", rollout.GetProperty("waves")[1].GetProperty("status").GetString());
+        Assert.Equal("Resume", rollout.GetProperty("commands")[1].GetProperty("action").GetString());
+        Assert.False(rollout.TryGetProperty("isActive", out _));
+        Assert.False(file.RootElement.GetProperty("pins")[1].TryGetProperty("build", out _));
+        Assert.False(file.RootElement.GetProperty("pins")[1].TryGetProperty("excluded", out _));
+
+        // A state file written before rollouts existed reads with no rollout and no pins.
+        File.WriteAllText(_layout.StateFile, """{"current":"20201105.3","invalidated":[]}""");
+        var old = (await store.ReadAsync()).State;
+        Assert.Null(old.Rollout);
+        Assert.Empty(old.Pins);
     }
 
     [Fact]

@@ -526,8 +526,11 @@ public class RolloutEngineTests
         await engine.InvalidateAsync(B("2"), "bad", "ops");
         var report = await engine.UpdateAsync();
 
-        Assert.Equal(RolloutKind.Straggler, report.Kind);
+        // The invalidated rollout is rolled back: exactly the connector that received build 2 is restored.
+        Assert.Equal(RolloutKind.Rollback, report.Kind);
         Assert.True(report.Succeeded);
+        Assert.Equal("a", Assert.Single(report.Connectors, c => c.Outcome == ConnectorOutcome.RolledBack).Connector.Id);
+        Assert.Equal(RolloutStatus.RolledBack, report.Rollout?.Status);
         Assert.Equal("1", h.Fleet["a"].Settings[ProjectVersionSetting.Name]);
         Assert.Equal(B("1"), h.Versions.State.Current);
         Assert.Null(h.Versions.State.InFlight);
@@ -607,7 +610,9 @@ public class RolloutEngineTests
             });
         h.Deployer = deployer.Object;
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Engine().UpdateAsync());
+        // Not the caller's cancellation: the engine says the lock was lost, so the CLI does not report it as Ctrl+C.
+        var lostLock = await Assert.ThrowsAsync<RolloutLockHeldException>(() => h.Engine().UpdateAsync());
+        Assert.Contains("rollout lock was lost", lostLock.Message, StringComparison.Ordinal);
 
         Assert.Equal(B("1"), h.Versions.State.InFlight);
         Assert.Null(h.Versions.State.Current);

@@ -153,10 +153,12 @@ public class RolloutStopTests
         // The update released the lock: the waiting rollback takes it at its next poll.
         var restored = await Pump(h, rollback!);
 
+        // Exactly the four connectors that received build 2 are restored; the six the stop spared are not touched.
         Assert.True(restored.Succeeded);
         Assert.Equal(RolloutKind.Rollback, restored.Kind);
-        Assert.Equal(4, restored.Count(ConnectorOutcome.Updated));
-        Assert.Equal(6, restored.Count(ConnectorOutcome.AlreadyCurrent));
+        Assert.Equal(4, restored.Count(ConnectorOutcome.RolledBack));
+        Assert.Equal(4, restored.Connectors.Count);
+        Assert.Equal(RolloutStatus.RolledBack, restored.Rollout?.Status);
         Assert.Equal(B("1"), h.Versions.State.Current);
         var invalidation = Assert.Single(h.Versions.State.Invalidated);
         Assert.Equal(B("2"), invalidation.Build);

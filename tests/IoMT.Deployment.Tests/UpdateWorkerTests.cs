@@ -145,4 +145,70 @@ public class UpdateWorkerTests
             await Task.Yield();
         }
     }
+
+    [Fact]
+    public async Task Ticks_every_active_period_while_a_rollout_is_active_and_at_a_bake_end_then_hourly_again()
+    {
+        await using var h = new Harness();
+        h.Options.ActivePeriod = TimeSpan.FromMinutes(1);
+        var runs = new List<DateTimeOffset>();
+        var next = new TaskCompletionSource();
+        var start = h.Time.GetUtcNow();
+        RolloutRecord Record(RolloutStatus status) => new() { Id = "r", Target = BuildNumber.Parse("2"), Fingerprint = "f", StartedAt = start, Status = status };
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>()))
+            .Returns(() =>
+            {
+                runs.Add(h.Time.GetUtcNow());
+                var report = runs.Count switch
+                {
+                    1 => Report() with { Rollout = Record(RolloutStatus.Baking), NextTickAt = h.Time.GetUtcNow() + TimeSpan.FromSeconds(20) },
+                    2 => Report() with { Rollout = Record(RolloutStatus.Running) },
+                    _ => Report() with { Rollout = Record(RolloutStatus.Completed) },
+                };
+                var done = next;
+                next = new TaskCompletionSource();
+                done.TrySetResult();
+                return Task.FromResult(report);
+            });
+        await h.Worker.StartAsync(CancellationToken.None);
+
+        async Task AdvanceUntilRun(TimeSpan step, int expected)
+        {
+            var waiting = next.Task;
+            h.Time.Advance(step);
+            await waiting.WaitAsync(Wait);
+            Assert.Equal(expected, runs.Count);
+
+            // The run reschedules the timer after the engine returns: wait for the run to finish before moving the clock.
+            using var timeout = new CancellationTokenSource(Wait);
+            while (h.Worker.CompletedRuns < expected)
+            {
+                await Task.Yield();
+                timeout.Token.ThrowIfCancellationRequested();
+            }
+        }
+
+        await AdvanceUntilRun(h.Options.InitialDelay, 1);
+        await AdvanceUntilRun(TimeSpan.FromSeconds(20), 2);
+        await AdvanceUntilRun(TimeSpan.FromMinutes(1), 3);
+
+        // Completed: back to the hourly period.
+        using (var timeout = new CancellationTokenSource(Wait))
+        {
+            while (h.Worker.CompletedRuns < 3)
+            {
+                await Task.Yield();
+                timeout.Token.ThrowIfCancellationRequested();
+            }
+        }
+
+        var waiting = next.Task;
+        h.Time.Advance(TimeSpan.FromMinutes(59));
+        Assert.False(waiting.IsCompleted);
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        await waiting.WaitAsync(Wait);
+        Assert.Equal(4, runs.Count);
+        Assert.Equal([TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)], runs.Zip(runs.Skip(1), (a, b) => b - a));
+        await h.Worker.StopAsync(CancellationToken.None);
+    }
 }

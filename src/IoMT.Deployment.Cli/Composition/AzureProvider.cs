@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Storage.Blobs;
 using IoMT.Deployment.Blobs;
 using IoMT.Deployment.Cosmos;
 using IoMT.Deployment.Kudu;
@@ -23,7 +24,8 @@ namespace IoMT.Deployment.Cli.Composition;
 /// <c>Azure:Cosmos:AccountEndpoint</c>, <c>Azure:Cosmos:AccountKey</c> (emulators), <c>Azure:Cosmos:DatabaseName</c>,
 /// <c>Azure:Cosmos:ConnectionMode</c> (Direct or Gateway), <c>Azure:Cosmos:VersionStore:*</c>
 /// (<see cref="CosmosVersionStoreOptions"/>), <c>Azure:Cosmos:Connectors:*</c> (<see cref="CosmosConnectorInventoryOptions"/>);
-/// <c>Azure:Deployer</c> (<c>kudu</c> or <c>runfrompackage</c>), <c>Azure:Inventory</c> (<c>cosmos</c> or <c>arm</c>),
+/// <c>Azure:StoreTimeout</c> (how long Blob Storage or Cosmos DB may take to answer before the command fails with exit
+/// code 6; 00:00:30 by default), <c>Azure:Deployer</c> (<c>kudu</c> or <c>runfrompackage</c>), <c>Azure:Inventory</c> (<c>cosmos</c> or <c>arm</c>),
 /// <c>Azure:Arm:*</c> (<see cref="KuduDeployerOptions"/>, <see cref="RunFromPackageDeployerOptions"/>,
 /// <see cref="ArmConnectorInventoryOptions"/>: ArmEndpoint, SubscriptionId, ResourceGroup, …).
 /// </remarks>
@@ -57,6 +59,10 @@ internal static class AzureProvider
         services.AddSingleton(_ => credential.Value);
 
         void BindBlobs(BlobArtifactOptions o) => configuration.GetSection(Blobs).Bind(o);
+
+        // The read side and the lock fail within StoreTimeout when storage is down or silent; the publisher keeps the
+        // client's defaults, as an upload's blocks may legitimately take longer than a fraction of it.
+        var boundedBlobs = BlobClientTimeouts.Bound(new BlobClientOptions(), settings.StoreTimeout);
         if (needs == CommandNeeds.Publisher)
         {
             // The delivery step gets the write side only, as the pipeline's identity would.
@@ -79,12 +85,12 @@ internal static class AzureProvider
         {
             if (settings.BlobConnectionString is { } cs)
             {
-                builder.AddBlobArtifacts(cs, configure: BindBlobs).AddBlobRolloutLock(cs, configure: BindLock);
+                builder.AddBlobArtifacts(cs, boundedBlobs, BindBlobs).AddBlobRolloutLock(cs, boundedBlobs, BindLock);
             }
             else
             {
-                builder.AddBlobArtifacts(settings.BlobServiceUri!, credential.Value, configure: BindBlobs)
-                    .AddBlobRolloutLock(settings.BlobServiceUri!, credential.Value, configure: BindLock);
+                builder.AddBlobArtifacts(settings.BlobServiceUri!, credential.Value, boundedBlobs, BindBlobs)
+                    .AddBlobRolloutLock(settings.BlobServiceUri!, credential.Value, boundedBlobs, BindLock);
             }
         });
 
@@ -94,6 +100,7 @@ internal static class AzureProvider
         {
             configuration.GetSection(Cosmos + ":VersionStore").Bind(o);
             o.DatabaseName = settings.CosmosDatabase;
+            o.OperationTimeout ??= settings.StoreTimeout;
         });
 
         if (settings.Inventory == AzureSettings.ArmInventory)
@@ -106,6 +113,7 @@ internal static class AzureProvider
             {
                 configuration.GetSection(Cosmos + ":Connectors").Bind(o);
                 o.DatabaseName = settings.CosmosDatabase;
+                o.OperationTimeout ??= settings.StoreTimeout;
             });
         }
 
@@ -127,7 +135,9 @@ internal static class AzureProvider
             Environment.SetEnvironmentVariable("AZURE_COSMOS_USE_QUERY_PLAN_INTEROP_LINUX", "true");
         }
 
-        var options = new CosmosClientOptions { ApplicationName = "iomt-deploy", ConnectionMode = settings.CosmosConnectionMode };
+        var options = CosmosClientTimeouts.Bound(
+            new CosmosClientOptions { ApplicationName = "iomt-deploy", ConnectionMode = settings.CosmosConnectionMode },
+            settings.StoreTimeout);
         var endpoint = settings.CosmosEndpoint!.AbsoluteUri;
         return settings.CosmosAccountKey is { } key
             ? new CosmosClient(endpoint, key, options)
@@ -176,6 +186,12 @@ internal sealed class AzureSettings
 
     public string Deployer { get; private init; } = KuduDeployer;
 
+    /// <summary>Gets how long a store (Blob Storage, Cosmos DB) may take to answer before the command fails with exit code 6.</summary>
+    public TimeSpan StoreTimeout { get; private init; } = DefaultStoreTimeout;
+
+    /// <summary>The default of <c>Azure:StoreTimeout</c>.</summary>
+    public static readonly TimeSpan DefaultStoreTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Reads and checks the settings a command needs.</summary>
     public static AzureSettings Read(IConfiguration configuration, CommandNeeds needs)
     {
@@ -209,6 +225,7 @@ internal sealed class AzureSettings
             CosmosConnectionMode = Choice(configuration, "Azure:Cosmos:ConnectionMode", problems, ("direct", ConnectionMode.Direct), ("gateway", ConnectionMode.Gateway)),
             Inventory = Choice(configuration, "Azure:Inventory", problems, (CosmosInventory, CosmosInventory), (ArmInventory, ArmInventory)),
             Deployer = Choice(configuration, "Azure:Deployer", problems, (KuduDeployer, KuduDeployer), (RunFromPackageDeployer, RunFromPackageDeployer)),
+            StoreTimeout = Duration(Value("Azure:StoreTimeout"), "Azure:StoreTimeout", problems),
         };
 
         if (Value("Azure:Blobs:ServiceUri") is not null && settings.BlobConnectionString is not null)
@@ -242,6 +259,22 @@ internal sealed class AzureSettings
         return problems.Count == 0
             ? settings
             : throw new CliException(ExitCodes.BadInput, "The azure provider is not fully configured:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  " + p)));
+    }
+
+    private static TimeSpan Duration(string? text, string key, List<string> problems)
+    {
+        if (text is null)
+        {
+            return DefaultStoreTimeout;
+        }
+
+        if (TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.FromSeconds(1) && value <= TimeSpan.FromMinutes(10))
+        {
+            return value;
+        }
+
+        problems.Add($"{key} ({Env(key)}) must be a duration between 00:00:01 and 00:10:00 (hh:mm:ss); got '{text}'.");
+        return DefaultStoreTimeout;
     }
 
     private static T Choice<T>(IConfiguration configuration, string key, List<string> problems, params (string Name, T Value)[] choices)

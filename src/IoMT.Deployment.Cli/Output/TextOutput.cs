@@ -269,7 +269,7 @@ internal static class TextOutput
         if (r.Invalidated)
         {
             Line(w, r.Changed
-                ? (FormattableString)$"Build {r.Build} invalidated by {r.Actor}: {r.Reason}. No update will pick it again until it is reinstated."
+                ? (FormattableString)$"Build {r.Build} invalidated by {r.Actor}: {Sentence.End(r.Reason ?? string.Empty)} No update will pick it again until it is reinstated."
                 : $"Build {r.Build} was already invalidated; nothing changed.");
         }
         else

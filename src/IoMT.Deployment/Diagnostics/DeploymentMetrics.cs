@@ -12,7 +12,10 @@ namespace IoMT.Deployment.Diagnostics;
 /// <c>iomt.deployment.connectors</c> (counter; tags <c>kind</c>, <c>outcome</c>),
 /// <c>iomt.deployment.connector.duration</c> (histogram, seconds; tags <c>kind</c>, <c>outcome</c>),
 /// <c>iomt.deployment.rollouts</c> (counter; tags <c>kind</c>, <c>result</c>: <c>succeeded</c>, <c>incomplete</c>),
-/// <c>iomt.deployment.errors</c> (counter; tag <c>operation</c>).
+/// <c>iomt.deployment.errors</c> (counter; tag <c>operation</c>),
+/// <c>iomt.deployment.waves</c> (counter; tag <c>verdict</c>: <c>passed</c>, <c>halted</c>, <c>no_data</c>),
+/// <c>iomt.deployment.rollout.transitions</c> (counter; tag <c>status</c>: the status a rollout moved to),
+/// <c>iomt.deployment.rollout.wave</c> (gauge: the index of the current wave of the active rollout, -1 when none).
 /// </remarks>
 public sealed class DeploymentMetrics : IDisposable
 {
@@ -25,6 +28,9 @@ public sealed class DeploymentMetrics : IDisposable
     private readonly Histogram<double> _connectorDuration;
     private readonly Counter<long> _rollouts;
     private readonly Counter<long> _errors;
+    private readonly Counter<long> _waves;
+    private readonly Counter<long> _transitions;
+    private int _currentWave = -1;
 
     /// <summary>Creates the instruments from a meter factory, or from a meter of its own when there is none.</summary>
     /// <param name="meterFactory">The host's meter factory, when it has one.</param>
@@ -46,6 +52,18 @@ public sealed class DeploymentMetrics : IDisposable
         _connectorDuration = meter.CreateHistogram<double>("iomt.deployment.connector.duration", unit: "s", description: "Time taken to bring one connector's app service to the target build.");
         _rollouts = meter.CreateCounter<long>("iomt.deployment.rollouts", description: "Finished rollouts, by kind and result.");
         _errors = meter.CreateCounter<long>("iomt.deployment.errors", description: "Exceptions, by operation.");
+        _waves = meter.CreateCounter<long>("iomt.deployment.waves", description: "Wave gate verdicts, by verdict.");
+        _transitions = meter.CreateCounter<long>("iomt.deployment.rollout.transitions", description: "Rollout status changes, by the status moved to.");
+        meter.CreateObservableGauge("iomt.deployment.rollout.wave", () => Volatile.Read(ref _currentWave), description: "The index of the active rollout's current wave; -1 when no rollout is active.");
+    }
+
+    internal void WaveJudged(string verdict) =>
+        _waves.Add(1, new KeyValuePair<string, object?>("verdict", verdict));
+
+    internal void RolloutTransition(RolloutRecord record)
+    {
+        _transitions.Add(1, new KeyValuePair<string, object?>("status", record.Status.ToString()));
+        Volatile.Write(ref _currentWave, record.IsActive ? record.Wave : -1);
     }
 
     /// <summary>Gets the meter the instruments belong to.</summary>
@@ -83,6 +101,9 @@ public sealed class DeploymentMetrics : IDisposable
         ConnectorOutcome.Deleted => "deleted",
         ConnectorOutcome.Failed => "failed",
         ConnectorOutcome.Stopped => "stopped",
+        ConnectorOutcome.Pinned => "pinned",
+        ConnectorOutcome.Excluded => "excluded",
+        ConnectorOutcome.RolledBack => "rolled_back",
         _ => "unknown",
     };
 

@@ -29,8 +29,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Rollout {RolloutId} ({Kind}) to build {Build} finished in {ElapsedMs} ms: {Updated} updated, {AlreadyCurrent} already current, {Deleted} deleted, {Failed} failed, {Mismatched} not verified; succeeded: {Succeeded}.")]
     public static partial void RolloutCompleted(ILogger logger, string rolloutId, RolloutKind kind, string build, long elapsedMs, int updated, int alreadyCurrent, int deleted, int failed, int mismatched, bool succeeded);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION '{Actual}' instead of build {Build}.")]
-    public static partial void VerificationMismatch(ILogger logger, string connector, string build, string? actual);
+    /// <summary>Event 1009; an unset <c>PROJECT_VERSION</c> reads "not set", a set one is quoted.</summary>
+    public static void VerificationMismatch(ILogger logger, string connector, string build, string? actual) =>
+        VerificationMismatchCore(logger, connector, build, actual is null ? "not set" : $"'{actual}'");
+
+    [LoggerMessage(1009, LogLevel.Warning, "Connector {Connector} reports PROJECT_VERSION {Actual} instead of build {Build}.")]
+    private static partial void VerificationMismatchCore(ILogger logger, string connector, string build, string actual);
 
     [LoggerMessage(1010, LogLevel.Warning, "Rollout {RolloutId} to build {Build} is incomplete; the build stays in flight and the next run retries the connectors that are not on it.")]
     public static partial void RolloutIncomplete(ILogger logger, string rolloutId, string build);
@@ -38,8 +42,12 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Information, "Another rollout holds the rollout lock; this {Operation} run is skipped.")]
     public static partial void LockHeld(ILogger logger, string operation);
 
-    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}.")]
-    public static partial void BuildInvalidated(ILogger logger, string build, string actor, string reason);
+    /// <summary>Event 1012; the reason is closed with one period, whether or not the operator typed one.</summary>
+    public static void BuildInvalidated(ILogger logger, string build, string actor, string reason) =>
+        BuildInvalidatedCore(logger, build, actor, Sentence.End(reason));
+
+    [LoggerMessage(1012, LogLevel.Warning, "Build {Build} invalidated by {Actor}: {Reason}")]
+    private static partial void BuildInvalidatedCore(ILogger logger, string build, string actor, string reason);
 
     [LoggerMessage(1013, LogLevel.Information, "Build {Build} reinstated by {Actor}.")]
     public static partial void BuildReinstated(ILogger logger, string build, string actor);
@@ -94,4 +102,46 @@ internal static partial class Log
 
     [LoggerMessage(1042, LogLevel.Warning, "Rollback: another rollout holds the lock; build {Build} is invalidated so that it stops, and this rollback waits up to {Wait} for the lock.")]
     public static partial void RollbackWaitingForLock(ILogger logger, string build, TimeSpan wait);
+
+    [LoggerMessage(1050, LogLevel.Information, "Rollout {RolloutId} to build {Build} started: {Waves} waves, plan fingerprint {Fingerprint}.")]
+    public static partial void WaveRolloutStarted(ILogger logger, string rolloutId, string build, int waves, string fingerprint);
+
+    [LoggerMessage(1051, LogLevel.Information, "Rollout {RolloutId}: wave {Wave} ('{WaveName}') started, attempt {Attempt}.")]
+    public static partial void WaveStarted(ILogger logger, string rolloutId, int wave, string waveName, int attempt);
+
+    [LoggerMessage(1052, LogLevel.Information, "Rollout {RolloutId}: wave '{WaveName}' verified: {Updated} of {Connectors} on build {Build}, {Failed} failed, {Transient} transient failures.")]
+    public static partial void WaveVerified(ILogger logger, string rolloutId, string waveName, int updated, int connectors, string build, int failed, int transient);
+
+    [LoggerMessage(1053, LogLevel.Information, "Rollout {RolloutId}: wave '{WaveName}' bakes until {BakeUntil:u}.")]
+    public static partial void WaveBaking(ILogger logger, string rolloutId, string waveName, DateTimeOffset bakeUntil);
+
+    [LoggerMessage(1054, LogLevel.Information, "Rollout {RolloutId}: gate of wave '{WaveName}': {Verdict} ({Reason}).")]
+    public static partial void GateVerdict(ILogger logger, string rolloutId, string waveName, string verdict, string reason);
+
+    [LoggerMessage(1055, LogLevel.Error, "Rollout {RolloutId} to build {Build} halted: {Reason}. On halt: {Action}.")]
+    public static partial void RolloutHalted(ILogger logger, string rolloutId, string build, string reason, HaltAction action);
+
+    [LoggerMessage(1056, LogLevel.Warning, "Rollout {RolloutId}: build {Build} invalidated and {Restored} connectors brought back to build {From}; connectors of waves not reached were not touched.")]
+    public static partial void RolloutRolledBack(ILogger logger, string rolloutId, string build, int restored, string from);
+
+    [LoggerMessage(1057, LogLevel.Information, "Rollout {RolloutId} to build {Build} superseded by build {Newer}.")]
+    public static partial void RolloutSuperseded(ILogger logger, string rolloutId, string build, string newer);
+
+    [LoggerMessage(1058, LogLevel.Information, "Rollout {RolloutId}: {Action} by {Actor} ({Reason}); status now {Status}.")]
+    public static partial void OperatorCommandRecorded(ILogger logger, string rolloutId, OperatorAction action, string actor, string reason, RolloutStatus status);
+
+    [LoggerMessage(1059, LogLevel.Warning, "Rollout {RolloutId} paused: {Reason}.")]
+    public static partial void RolloutPaused(ILogger logger, string rolloutId, string reason);
+
+    [LoggerMessage(1060, LogLevel.Information, "Rollout {RolloutId} to build {Build} completed: every wave passed and every eligible connector is verified.")]
+    public static partial void WaveRolloutCompleted(ILogger logger, string rolloutId, string build);
+
+    [LoggerMessage(1061, LogLevel.Information, "Connector {Connector} pinned to {Pin} by {Actor}: {Reason}.")]
+    public static partial void ConnectorPinned(ILogger logger, string connector, string pin, string actor, string reason);
+
+    [LoggerMessage(1062, LogLevel.Information, "Connector {Connector} unpinned by {Actor}.")]
+    public static partial void ConnectorUnpinned(ILogger logger, string connector, string actor);
+
+    [LoggerMessage(1063, LogLevel.Information, "Rollout {RolloutId} to build {Build} is {Status}: {Reason}; nothing to do until an operator acts.")]
+    public static partial void RolloutWaiting(ILogger logger, string rolloutId, string build, RolloutStatus status, string reason);
 }

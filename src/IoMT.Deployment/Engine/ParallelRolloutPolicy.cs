@@ -23,19 +23,6 @@ public sealed class ParallelRolloutPolicy : IRolloutPolicy
     {
         ArgumentNullException.ThrowIfNull(connectors);
         ArgumentNullException.ThrowIfNull(connectorStep);
-        var results = new List<ConnectorResult>();
-        var gate = new Lock();
-        await Parallel.ForEachAsync(
-            connectors,
-            new ParallelOptions { MaxDegreeOfParallelism = _maxParallelism, CancellationToken = cancellationToken },
-            async (connector, ct) =>
-            {
-                var result = await connectorStep(connector, ct).ConfigureAwait(false);
-                lock (gate)
-                {
-                    results.Add(result);
-                }
-            }).ConfigureAwait(false);
-        return results;
+        return await BoundedFanOut.RunAsync(connectors, _maxParallelism, connectorStep, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace IoMT.Deployment;
 
 /// <summary>The rollout engine. Thread-safe; one instance serves the host.</summary>
-public sealed class RolloutEngine : IRolloutEngine
+public sealed partial class RolloutEngine : IRolloutEngine
 {
     private readonly IArtifactSource _artifacts;
     private readonly IVersionStore _versions;
@@ -19,6 +19,8 @@ public sealed class RolloutEngine : IRolloutEngine
     private readonly TimeProvider _time;
     private readonly DeploymentMetrics _metrics;
     private readonly ILogger<RolloutEngine> _logger;
+    private readonly List<IConnectorHealthSignal> _healthSignals;
+    private readonly WavePlanner _planner;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     /// <summary>Creates the engine.</summary>
@@ -32,6 +34,7 @@ public sealed class RolloutEngine : IRolloutEngine
     /// <param name="timeProvider">The clock.</param>
     /// <param name="metrics">The metrics.</param>
     /// <param name="logger">The logger.</param>
+    /// <param name="healthSignals">The health signals the wave gates read; none: every gate that asks for health gets no data and pauses.</param>
     public RolloutEngine(
         IArtifactSource artifacts,
         IVersionStore versions,
@@ -42,7 +45,8 @@ public sealed class RolloutEngine : IRolloutEngine
         IOptions<RolloutOptions> options,
         TimeProvider timeProvider,
         DeploymentMetrics metrics,
-        ILogger<RolloutEngine> logger)
+        ILogger<RolloutEngine> logger,
+        IEnumerable<IConnectorHealthSignal>? healthSignals = null)
     {
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(versions);
@@ -64,6 +68,8 @@ public sealed class RolloutEngine : IRolloutEngine
         _time = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _healthSignals = healthSignals?.ToList() ?? [];
+        _planner = new WavePlanner(_options);
     }
 
     /// <inheritdoc/>
@@ -74,25 +80,72 @@ public sealed class RolloutEngine : IRolloutEngine
     public async Task<RolloutPlan> PlanUpdateAsync(CancellationToken cancellationToken = default)
     {
         var entry = await _versions.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var state = entry.State;
         var builds = await ListBuildsAsync(cancellationToken).ConfigureAwait(false);
-        var decision = Decide(entry.State, builds);
-        var target = decision.Target.ToString();
+        var decision = Decide(state, builds);
+        var active = state.Rollout is { IsActive: true } r && !state.IsInvalidated(r.Target) && !(decision.Kind == RolloutKind.Update && decision.Target > r.Target) ? r : null;
+        var kind = active is not null ? RolloutKind.Update : decision.Kind;
+        var target = active?.Target ?? decision.Target;
+        var version = target.ToString();
         var planned = await ReadFleetAsync(
             async (connector, ct) =>
             {
+                var wave = _planner.WaveOf(connector);
+                string? current;
                 try
                 {
-                    var version = await _deployer.GetProjectVersionAsync(connector, ct).ConfigureAwait(false);
-                    return new PlannedConnector(connector, version == target ? PlannedAction.SkipAlreadyCurrent : PlannedAction.Deploy, version);
+                    current = await _deployer.GetProjectVersionAsync(connector, ct).ConfigureAwait(false);
                 }
                 catch (ConnectorNotFoundException)
                 {
-                    return new PlannedConnector(connector, PlannedAction.SkipDeleted, null);
+                    return new PlannedConnector(connector, PlannedAction.SkipDeleted, null, wave);
                 }
+
+                var action = state.PinOf(connector.Id) switch
+                {
+                    { Excluded: true } => PlannedAction.SkipExcluded,
+                    not null => PlannedAction.SkipPinned,
+                    _ when current == version => PlannedAction.SkipAlreadyCurrent,
+                    _ => PlannedAction.Deploy,
+                };
+                return new PlannedConnector(connector, action, current, wave);
             },
             p => p.Connector.Id,
             cancellationToken).ConfigureAwait(false);
-        return new RolloutPlan { Kind = decision.Kind, Current = entry.State.Current, Target = decision.Target, Connectors = planned };
+
+        // The fingerprint covers every listed connector's wave and the pins, as the rollout computes it when it starts.
+        var members = Enumerable.Range(0, _planner.Count)
+            .Select(i => (IReadOnlyList<string>)[.. planned.Where(p => p.Wave == i).Select(p => p.Connector.Id)])
+            .ToList();
+        var waves = _planner.Waves.Select((w, i) => new PlannedWave
+        {
+            Name = w.Name,
+            Connectors = [.. planned.Where(p => p.Wave == i && p.Action is not (PlannedAction.SkipPinned or PlannedAction.SkipExcluded)).Select(p => p.Connector.Id)],
+            BakeTime = w.BakeTime,
+            MaxFailed = w.MaxFailed,
+            MaxFailedPercent = w.MaxFailedPercent,
+            RequireApproval = w.RequireApproval,
+            RequireHealth = w.RequireHealth,
+        }).ToList();
+        var estimate = TimeSpan.Zero;
+        for (var i = 0; i < waves.Count; i++)
+        {
+            var deployments = planned.Count(p => p.Wave == i && p.Action == PlannedAction.Deploy);
+            var rounds = (deployments + _options.MaxParallelism - 1) / _options.MaxParallelism;
+            estimate += (_options.EstimatedConnectorTime * rounds) + (kind == RolloutKind.Update ? waves[i].BakeTime : TimeSpan.Zero);
+        }
+
+        return new RolloutPlan
+        {
+            Kind = kind,
+            Current = state.Current,
+            Target = target,
+            Connectors = planned,
+            Waves = waves,
+            Fingerprint = active?.Fingerprint ?? _planner.Fingerprint(target, members, state.Pins),
+            EstimatedDuration = estimate,
+            Active = active,
+        };
     }
 
     /// <inheritdoc/>
@@ -216,40 +269,148 @@ public sealed class RolloutEngine : IRolloutEngine
     }
 
     /// <inheritdoc/>
-    public Task<RolloutRecord> CommandAsync(OperatorAction action, string actor, string? reason = null, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Operator commands arrive with the progressive rollout engine.");
+    public async Task<RolloutRecord> CommandAsync(OperatorAction action, string actor, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        if (action is OperatorAction.Pause or OperatorAction.Abort && string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ArgumentException($"A reason is required to {action.ToString().ToLowerInvariant()} a rollout.", nameof(reason));
+        }
+
+        RolloutRecord? applied = null;
+        var now = _time.GetUtcNow();
+        await ChangeStateAsync(
+            s =>
+            {
+                applied = ApplyCommand(s.Rollout, new OperatorCommand(action, actor, reason, now));
+                return s with { Rollout = applied };
+            },
+            cancellationToken).ConfigureAwait(false);
+        Log.OperatorCommandRecorded(_logger, applied!.Id, action, actor, reason ?? "no reason given", applied.Status);
+        _metrics.RolloutTransition(applied);
+        return applied;
+    }
+
+    /// <summary>A command's effect on the record: a pure function of the record as stored.</summary>
+    private RolloutRecord ApplyCommand(RolloutRecord? record, OperatorCommand command)
+    {
+        if (record is null)
+        {
+            throw new RolloutNotActiveException($"No rollout to {Verb(command.Action)}: none was started yet.");
+        }
+
+        var halted = record.Status == RolloutStatus.Halted;
+        if (!record.IsActive && !(halted && command.Action is OperatorAction.Resume or OperatorAction.Abort))
+        {
+            throw new RolloutNotActiveException($"No rollout to {Verb(command.Action)}: the latest, {record.Id} to build {record.Target}, is {record.Status}.");
+        }
+
+        var r = record.WithCommand(command);
+        var by = $"{command.Action.ToString().ToLowerInvariant()} by {command.Actor}" + (command.Reason is null ? string.Empty : ": " + command.Reason);
+        switch (command.Action)
+        {
+            case OperatorAction.Pause when record.Status == RolloutStatus.Paused:
+                throw new RolloutNotActiveException($"Rollout {record.Id} is already paused ({record.StatusReason}).");
+            case OperatorAction.Pause:
+                return r with { Status = RolloutStatus.Paused, PausedFrom = record.Status, StatusReason = "paused by " + command.Actor + ": " + command.Reason };
+            case OperatorAction.Resume when halted:
+                // Retry the failed wave: it is deployed again (connectors already on the target are skipped).
+                return r.WithWave(r.Wave, r.Waves[r.Wave] with { Status = WaveStatus.Deploying }) with { Status = RolloutStatus.Running, StatusReason = null };
+            case OperatorAction.Resume when record.Status != RolloutStatus.Paused:
+                throw new RolloutNotActiveException($"Rollout {record.Id} is not paused; it is {record.Status}.");
+            case OperatorAction.Resume:
+                return r with { Status = record.PausedFrom ?? RolloutStatus.Running, PausedFrom = null, StatusReason = null };
+            case OperatorAction.Promote when record.Status == RolloutStatus.Paused && record.PausedFrom == RolloutStatus.Baking:
+                // The operator accepts the wave without health data: it passes, and the next wave starts.
+                var wave = r.Waves[r.Wave] with { Status = WaveStatus.Passed, Verdict = $"passed on {by} (without health data)" };
+                return NextWave(r.WithWave(r.Wave, wave) with { PausedFrom = null, StatusReason = null, BakeUntil = null });
+            case OperatorAction.Promote when record.Status is RolloutStatus.Baking or RolloutStatus.AwaitingApproval:
+                return r with { PromoteRequested = true };
+            case OperatorAction.Promote:
+                throw new RolloutNotActiveException($"Rollout {record.Id} has nothing to promote: it is {record.Status} (promote ends a bake or an approval).");
+            case OperatorAction.PromoteFull:
+                return r with { PromoteFull = true, Status = record.Status == RolloutStatus.Paused ? record.PausedFrom ?? RolloutStatus.Running : record.Status, PausedFrom = null };
+            default:
+                return r with { AbortRequested = true, StatusReason = "aborted by " + command.Actor + ": " + command.Reason };
+        }
+    }
+
+    private static string Verb(OperatorAction action) => action switch
+    {
+        OperatorAction.PromoteFull => "promote in full",
+        _ => action.ToString().ToLowerInvariant(),
+    };
 
     /// <inheritdoc/>
-    public Task<ConnectorPin> PinAsync(string connectorId, BuildNumber? build, string reason, string actor, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Pins arrive with the progressive rollout engine.");
+    public async Task<ConnectorPin> PinAsync(string connectorId, BuildNumber? build, string reason, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectorId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        if (!await _inventory.ExistsAsync(connectorId, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ConnectorNotFoundException(connectorId, $"Cannot pin connector '{connectorId}': it is not in the connector inventory. Nothing was changed.");
+        }
+
+        if (build is { } b)
+        {
+            var builds = await ListBuildsAsync(cancellationToken, requireAny: false).ConfigureAwait(false);
+            if (!builds.Any(x => x.Build == b))
+            {
+                throw new BuildNotFoundException(b, $"Cannot pin connector '{connectorId}' to build {b}: it is not in the artifact store. Nothing was changed.");
+            }
+        }
+
+        var pin = new ConnectorPin(connectorId, build, reason, actor, _time.GetUtcNow());
+        await ChangeStateAsync(
+            s => build is { } b && s.IsInvalidated(b)
+                ? throw new BuildInvalidatedException(b, $"Cannot pin connector '{connectorId}' to build {b}: it is invalidated. Nothing was changed.")
+                : s.WithPin(pin),
+            cancellationToken).ConfigureAwait(false);
+        Log.ConnectorPinned(_logger, connectorId, build is null ? "excluded from rollouts" : "build " + build, actor, reason);
+        return pin;
+    }
 
     /// <inheritdoc/>
-    public Task<bool> UnpinAsync(string connectorId, string actor, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("Pins arrive with the progressive rollout engine.");
+    public async Task<bool> UnpinAsync(string connectorId, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectorId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var changed = false;
+        await ChangeStateAsync(
+            s =>
+            {
+                changed = s.PinOf(connectorId) is not null;
+                return changed ? s.WithoutPin(connectorId) : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (changed)
+        {
+            Log.ConnectorUnpinned(_logger, connectorId, actor);
+        }
+
+        return changed;
+    }
 
     private async Task<FleetVerification> VerifyFleetAsync(VersionState state, CancellationToken cancellationToken)
     {
         var expected = state.Current?.ToString();
-        var results = await ReadFleetAsync((connector, ct) => ReadVersionAsync(connector, expected, ct), v => v.Connector.Id, cancellationToken).ConfigureAwait(false);
+        var results = await ReadFleetAsync(
+            (connector, ct) => state.PinOf(connector.Id) switch
+            {
+                { Excluded: true } => ValueTask.FromResult(new ConnectorVersion(connector, VerificationOutcome.Excluded, null)),
+                { Build: { } pinned } => ReadVersionAsync(connector, pinned.ToString(), ct),
+                _ => ReadVersionAsync(connector, expected, ct),
+            },
+            v => v.Connector.Id,
+            cancellationToken).ConfigureAwait(false);
         return new FleetVerification(state.Current, results);
     }
 
     /// <summary>Reads something of every connector in the inventory, bounded in parallel; sorted by connector id.</summary>
     private async Task<List<T>> ReadFleetAsync<T>(Func<ConnectorTarget, CancellationToken, ValueTask<T>> read, Func<T, string> idOf, CancellationToken cancellationToken)
     {
-        var results = new List<T>();
-        var gate = new Lock();
-        await Parallel.ForEachAsync(
-            _inventory.ListAsync(cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
-            async (connector, ct) =>
-            {
-                var item = await read(connector, ct).ConfigureAwait(false);
-                lock (gate)
-                {
-                    results.Add(item);
-                }
-            }).ConfigureAwait(false);
+        var results = await BoundedFanOut.RunAsync(_inventory.ListAsync(cancellationToken), _options.MaxParallelism, read, cancellationToken).ConfigureAwait(false);
         results.Sort((a, b) => string.CompareOrdinal(idOf(a), idOf(b)));
         return results;
     }
@@ -257,11 +418,48 @@ public sealed class RolloutEngine : IRolloutEngine
     private async Task<RolloutReport> UpdateCoreAsync(IProgress<ConnectorResult>? progress, CancellationToken token)
     {
         var entry = await _versions.ReadAsync(token).ConfigureAwait(false);
+        var state = entry.State;
         var builds = await ListBuildsAsync(token).ConfigureAwait(false);
-        var decision = Decide(entry.State, builds);
+        var decision = Decide(state, builds);
+        var tick = new Tick(RolloutKind.Update, state.Current, progress, _time.GetUtcNow());
+        if (state.Rollout is { } record)
+        {
+            if (record.IsActive && (state.IsInvalidated(record.Target) || record.AbortRequested))
+            {
+                // Invalidated underneath (invalidate, a rollback that could not wait) or aborted: restore what it reached.
+                var invalidation = state.Invalidated.FirstOrDefault(i => i.Build == record.Target);
+                var abort = record.Commands.LastOrDefault(c => c.Action == OperatorAction.Abort);
+                var reason = invalidation is not null ? $"build {record.Target} was invalidated by {invalidation.Actor}: {invalidation.Reason}" : record.StatusReason ?? "aborted by an operator";
+                tick.OperatorRequested = true;
+                return await HaltAsync(record, reason, HaltAction.Rollback, invalidation?.Actor ?? abort?.Actor ?? _options.Actor, tick, token).ConfigureAwait(false);
+            }
+
+            if (record.IsActive && decision.Kind == RolloutKind.Update && decision.Target > record.Target)
+            {
+                var superseded = await UpdateRecordAsync(record.Id, r => r with { Status = RolloutStatus.Superseded, StatusReason = $"build {decision.Target} was delivered", BakeUntil = null, PausedFrom = null }, token).ConfigureAwait(false);
+                Log.RolloutSuperseded(_logger, record.Id, record.Target.ToString(), decision.Target.ToString());
+                await AppendHistoryAsync(Report(superseded, new Tick(RolloutKind.Update, record.From, null, tick.StartedAt), nextTickAt: null), token).ConfigureAwait(false);
+            }
+            else if (record.IsActive)
+            {
+                Activity.Current?.SetTag("iomt.target", record.Target.ToString());
+                return await AdvanceAsync(record, null, tick, token).ConfigureAwait(false);
+            }
+            else if (record.Status == RolloutStatus.Halted && decision.Kind == RolloutKind.Update && decision.Target == record.Target)
+            {
+                // Halted is final until an operator acts: no tick retries it on its own.
+                Log.RolloutWaiting(_logger, record.Id, record.Target.ToString(), record.Status, record.StatusReason ?? "halted");
+                return Report(record, tick, nextTickAt: null);
+            }
+        }
+
         LogDecision(decision);
         Activity.Current?.SetTag("iomt.target", decision.Target.ToString());
         Activity.Current?.SetTag("iomt.kind", decision.Kind.ToString());
+        if (decision.Kind == RolloutKind.Update)
+        {
+            return await StartRolloutAsync(decision.Target, tick, token).ConfigureAwait(false);
+        }
 
         var package = await ReadPackageAsync(decision.Target, token).ConfigureAwait(false);
         if (decision.Kind != RolloutKind.Straggler)
@@ -280,7 +478,7 @@ public sealed class RolloutEngine : IRolloutEngine
                 token).ConfigureAwait(false);
         }
 
-        return await RollOutAsync(decision.Kind, entry.State.Current, package, progress, token).ConfigureAwait(false);
+        return await RollOutAsync(decision.Kind, state.Current, package, progress, token).ConfigureAwait(false);
     }
 
     private async Task<RolloutReport> RollbackCoreAsync(RollbackRequest request, IProgress<ConnectorResult>? progress, CancellationToken token)
@@ -288,6 +486,13 @@ public sealed class RolloutEngine : IRolloutEngine
         var state = (await _versions.ReadAsync(token).ConfigureAwait(false)).State;
         var builds = await ListBuildsAsync(token).ConfigureAwait(false);
         var (bad, target) = ResolveRollback(state, builds, request);
+        if (state.Rollout is { From: { } from } record && (record.IsActive || record.Status == RolloutStatus.Halted) && record.Target == bad && target.Build == from)
+        {
+            // A wave rollout: invalidate its target and restore exactly the connectors its reached waves brought to it.
+            Log.RollbackStarted(_logger, bad.ToString(), from.ToString());
+            var tick = new Tick(RolloutKind.Rollback, bad, progress, _time.GetUtcNow()) { OperatorRequested = true };
+            return await HaltAsync(record, request.Reason, HaltAction.Rollback, request.Actor, tick, token).ConfigureAwait(false);
+        }
 
         var package = await ReadPackageAsync(target.Build, token).ConfigureAwait(false);
         var now = _time.GetUtcNow();
@@ -398,7 +603,17 @@ public sealed class RolloutEngine : IRolloutEngine
             await using (lease.ConfigureAwait(false))
             {
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.LeaseLost);
-                return await rollout(linked.Token).ConfigureAwait(false);
+                try
+                {
+                    return await rollout(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (lease.LeaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // Not the caller's cancellation: the lease could not be renewed in time, so this worker stopped.
+                    throw new RolloutLockHeldException(
+                        $"The rollout lock was lost during the {operation} (its lease could not be renewed before it expired); this worker started no connector operation after that. " +
+                        "Another worker may hold the lock now; the next run resumes from the stored state.");
+                }
             }
         }
         catch (Exception ex) when (ex is not RolloutLockHeldException && !IsCancellation(ex, cancellationToken))
@@ -515,14 +730,16 @@ public sealed class RolloutEngine : IRolloutEngine
         var rolloutId = Guid.NewGuid().ToString("N")[..12];
         var target = package.Build;
         var started = _time.GetUtcNow();
-        var startedTimestamp = _time.GetTimestamp();
         var watch = new RolloutWatch(_versions, target, _options.StateWatchInterval, _time, _logger, cancellationToken);
+        var pins = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
 
         var results = await _policy.ExecuteAsync(
             _inventory.ListAsync(cancellationToken),
             async (connector, ct) =>
             {
-                var result = await watch.MayContinueAsync(ct).ConfigureAwait(false)
+                var result = pins.PinOf(connector.Id) is { } pin
+                    ? new ConnectorResult { Connector = connector, Outcome = pin.Excluded ? ConnectorOutcome.Excluded : ConnectorOutcome.Pinned }
+                    : await watch.MayContinueAsync(ct).ConfigureAwait(false)
                     ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
                     : Stopped(kind, connector);
                 progress?.Report(result);
@@ -534,23 +751,11 @@ public sealed class RolloutEngine : IRolloutEngine
         var stopReason = await watch.MayContinueAsync(cancellationToken).ConfigureAwait(false) ? null : watch.StopReason;
         if (stopReason is null)
         {
-            await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
+            results = await VerifyResultsAsync(results, target, cancellationToken).ConfigureAwait(false);
         }
 
-        // One pass for every summary: outcome counts and mismatches.
-        var counts = new int[Enum.GetValues<ConnectorOutcome>().Length];
-        var mismatched = 0;
-        for (var i = 0; i < results.Count; i++)
-        {
-            var result = results[i];
-            counts[(int)result.Outcome]++;
-            if (result.Verification == VerificationOutcome.Mismatch)
-            {
-                mismatched++;
-            }
-        }
-
-        var succeeded = stopReason is null && counts[(int)ConnectorOutcome.Failed] == 0 && mismatched == 0;
+        var counts = RolloutReport.CountByOutcome(results);
+        var succeeded = stopReason is null && counts[(int)ConnectorOutcome.Failed] == 0 && !results.Any(r => r.Verification == VerificationOutcome.Mismatch);
         if (succeeded)
         {
             await ChangeStateAsync(s => Completed(s, target), cancellationToken).ConfigureAwait(false);
@@ -564,7 +769,6 @@ public sealed class RolloutEngine : IRolloutEngine
             Log.RolloutIncomplete(_logger, rolloutId, target.ToString());
         }
 
-        var completed = _time.GetUtcNow();
         var report = new RolloutReport
         {
             RolloutId = rolloutId,
@@ -572,40 +776,13 @@ public sealed class RolloutEngine : IRolloutEngine
             From = from,
             Target = target,
             StartedAt = started,
-            CompletedAt = completed,
+            CompletedAt = _time.GetUtcNow(),
             Connectors = results,
             Succeeded = succeeded,
             StopReason = stopReason,
         };
 
-        LogUpdated(report, counts[(int)ConnectorOutcome.Updated]);
-        Log.RolloutCompleted(
-            _logger,
-            rolloutId,
-            kind,
-            target.ToString(),
-            (long)_time.GetElapsedTime(startedTimestamp).TotalMilliseconds,
-            counts[(int)ConnectorOutcome.Updated],
-            counts[(int)ConnectorOutcome.AlreadyCurrent],
-            counts[(int)ConnectorOutcome.Deleted],
-            counts[(int)ConnectorOutcome.Failed],
-            mismatched,
-            succeeded);
-        _metrics.RolloutCompleted(kind, succeeded);
-
-        await _versions.AppendHistoryAsync(
-            new RolloutHistoryEntry
-            {
-                Id = rolloutId,
-                Kind = kind,
-                From = from,
-                To = target,
-                StartedAt = started,
-                CompletedAt = completed,
-                Succeeded = succeeded,
-                Counts = RolloutReport.TotalsOf(counts),
-            },
-            cancellationToken).ConfigureAwait(false);
+        await RecordRunAsync(report, counts, cancellationToken).ConfigureAwait(false);
         return report;
     }
 
@@ -733,25 +910,33 @@ public sealed class RolloutEngine : IRolloutEngine
         return (ConnectorOutcome.Updated, previous);
     }
 
-    private async Task VerifyResultsAsync(IReadOnlyList<ConnectorResult> results, BuildNumber target, CancellationToken cancellationToken)
+    /// <summary>Reads every stepped connector's PROJECT_VERSION again; returns the results with their verification.</summary>
+    private async Task<ConnectorResult[]> VerifyResultsAsync(IReadOnlyList<ConnectorResult> stepped, BuildNumber target, CancellationToken cancellationToken)
     {
         var expected = target.ToString();
+        ConnectorResult[] results = [.. stepped];
         await Parallel.ForAsync(
             0,
-            results.Count,
+            results.Length,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 var result = results[i];
+                if (result.Outcome is ConnectorOutcome.Pinned or ConnectorOutcome.Excluded or ConnectorOutcome.Stopped)
+                {
+                    return;
+                }
+
                 if (result.Outcome == ConnectorOutcome.Deleted)
                 {
-                    result.RecordVerification(VerificationOutcome.Deleted, null);
+                    results[i] = result with { Verification = VerificationOutcome.Deleted };
                     return;
                 }
 
                 var (outcome, version, _) = await ReadVersionCoreAsync(result.Connector, expected, ct).ConfigureAwait(false);
-                result.RecordVerification(outcome, version);
+                results[i] = result with { Verification = outcome, VerifiedVersion = version };
             }).ConfigureAwait(false);
+        return results;
     }
 
     private async ValueTask<ConnectorVersion> ReadVersionAsync(ConnectorTarget connector, string? expected, CancellationToken cancellationToken)

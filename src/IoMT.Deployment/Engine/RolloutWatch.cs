@@ -18,6 +18,7 @@ internal sealed class RolloutWatch
 {
     private readonly IVersionStore _versions;
     private readonly BuildNumber _target;
+    private readonly Func<VersionState, string?> _stopCheck;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -28,8 +29,9 @@ internal sealed class RolloutWatch
     private DateTimeOffset _lastConfirmed;
     private string? _stopReason;
 
-    public RolloutWatch(IVersionStore versions, BuildNumber target, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken rolloutToken)
+    public RolloutWatch(IVersionStore versions, BuildNumber target, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken rolloutToken, Func<VersionState, string?>? stopCheck = null)
     {
+        _stopCheck = stopCheck ?? (_ => null);
         _rolloutToken = rolloutToken;
         _versions = versions;
         _target = target;
@@ -82,10 +84,9 @@ internal sealed class RolloutWatch
         {
             var state = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
             var invalidation = state.Invalidated.FirstOrDefault(i => i.Build == _target);
-            if (invalidation is not null)
-            {
-                stop = $"build {_target} was invalidated while the rollout ran (by {invalidation.Actor} at {invalidation.At:u}: {invalidation.Reason})";
-            }
+            stop = invalidation is not null
+                ? $"build {_target} was invalidated while the rollout ran (by {invalidation.Actor} at {invalidation.At:u}: {invalidation.Reason})"
+                : _stopCheck(state);
 
             lock (_gate)
             {

@@ -29,6 +29,7 @@ public static class IoMTDeploymentServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RolloutOptions>, RolloutOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new DeploymentMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IRolloutPolicy, ParallelRolloutPolicy>();
@@ -66,6 +67,7 @@ public static class IoMTDeploymentServiceCollectionExtensions
         services.Replace(ServiceDescriptor.Singleton<IConnectorInventory>(sp => sp.GetRequiredService<LocalFleet>()));
         services.Replace(ServiceDescriptor.Singleton<IConnectorDeployer, DirectoryConnectorDeployer>());
         services.Replace(ServiceDescriptor.Singleton<IRolloutLock, FileRolloutLock>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, LocalHealthSignal>());
         return builder;
     }
 
@@ -121,7 +123,8 @@ public static class IoMTDeploymentServiceCollectionExtensions
         sp.GetRequiredService<IOptions<RolloutOptions>>(),
         sp.GetRequiredService<TimeProvider>(),
         sp.GetRequiredService<DeploymentMetrics>(),
-        sp.GetRequiredService<ILogger<RolloutEngine>>());
+        sp.GetRequiredService<ILogger<RolloutEngine>>(),
+        sp.GetServices<IConnectorHealthSignal>());
 
     private static InvalidOperationException Missing<T>(string how) =>
         new($"IoMT.Deployment has no {typeof(T).Name} registered. Register one with {how} on the builder returned by AddIoMTDeployment().");

@@ -8,7 +8,9 @@ namespace IoMT.Deployment;
 
 /// <summary>
 /// The hourly update worker: runs <see cref="IRolloutEngine.UpdateAsync"/> on a period driven by <see cref="TimeProvider"/>.
-/// No exception stops the host; each failed run is logged and counted, and the next period tries again.
+/// While a progressive rollout is active it ticks every <see cref="UpdateWorkerOptions.ActivePeriod"/> (sooner when a bake
+/// ends first), then returns to the hourly period. No exception stops the host; each failed run is logged and counted,
+/// and the next period tries again.
 /// </summary>
 public sealed class UpdateWorker : BackgroundService
 {
@@ -44,6 +46,7 @@ public sealed class UpdateWorker : BackgroundService
     private readonly SemaphoreSlim _ticks = new(0, 1);
     private ITimer? _timer;
     private int _completedRuns;
+    private bool _active;
 
     /// <inheritdoc/>
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -90,6 +93,32 @@ public sealed class UpdateWorker : BackgroundService
         }
     }
 
+    /// <summary>Ticks again soon while a rollout is active (at a bake's end when that comes first); hourly otherwise.</summary>
+    private void Schedule(RolloutReport? report)
+    {
+        if (_timer is null)
+        {
+            return;
+        }
+
+        if (report?.Rollout is { IsActive: true })
+        {
+            var due = _options.ActivePeriod;
+            if (report.NextTickAt is { } at && at - _time.GetUtcNow() is var untilBake && untilBake < due)
+            {
+                due = untilBake < TimeSpan.Zero ? TimeSpan.Zero : untilBake;
+            }
+
+            _timer.Change(due, _options.Period);
+            _active = true;
+        }
+        else if (_active)
+        {
+            _timer.Change(_options.Period, _options.Period);
+            _active = false;
+        }
+    }
+
     private void Tick()
     {
         // Ticks that arrive while a run is still going coalesce into one pending run.
@@ -114,7 +143,8 @@ public sealed class UpdateWorker : BackgroundService
             await using (scope.ConfigureAwait(false))
             {
                 var engine = scope.ServiceProvider.GetRequiredService<IRolloutEngine>();
-                await engine.UpdateAsync(progress: null, stoppingToken).ConfigureAwait(false);
+                var report = await engine.UpdateAsync(progress: null, stoppingToken).ConfigureAwait(false);
+                Schedule(report);
             }
         }
         catch (RolloutLockHeldException)

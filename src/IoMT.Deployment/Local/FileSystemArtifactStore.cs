@@ -33,7 +33,7 @@ public sealed class FileSystemArtifactStore : IArtifactSource, IArtifactPublishe
     {
         if (!Directory.Exists(Folder))
         {
-            throw new ArtifactStoreException($"The artifact folder '{Folder}' does not exist. Deliver a build first (iomt-deploy deliver).");
+            throw new ArtifactStoreException($"The artifact folder '{Folder}' does not exist. Deliver a build first (iomt-deploy deliver).", isMissing: true);
         }
 
         foreach (var path in Directory.EnumerateFiles(Folder))
@@ -61,7 +61,7 @@ public sealed class FileSystemArtifactStore : IArtifactSource, IArtifactPublishe
     {
         if (!Directory.Exists(Folder))
         {
-            throw new ArtifactStoreException($"The artifact folder '{Folder}' does not exist.");
+            throw new ArtifactStoreException($"The artifact folder '{Folder}' does not exist.", isMissing: true);
         }
 
         var path = PackagePath(build);

@@ -100,6 +100,27 @@ public sealed class LocalFleet : IConnectorInventory
         return added;
     }
 
+    /// <summary>Puts a connector in the canary ring (or takes it out), for rollouts whose first wave selects canaries.</summary>
+    /// <param name="connectorId">The connector's id.</param>
+    /// <param name="canary">Whether it is a canary.</param>
+    /// <param name="cancellationToken">Cancels the change.</param>
+    /// <returns>A task that completes when the list is written.</returns>
+    /// <exception cref="ConnectorNotFoundException">The connector is not in the list; nothing was changed.</exception>
+    public async Task SetCanaryAsync(string connectorId, bool canary = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectorId);
+        await using var gate = await LocalLayout.LockAsync(_layout.ConnectorsFile + ".lock", cancellationToken).ConfigureAwait(false);
+        var list = (await ReadAsync(cancellationToken).ConfigureAwait(false)).ToList();
+        var index = list.FindIndex(c => c.Id == connectorId);
+        if (index < 0)
+        {
+            throw new ConnectorNotFoundException(connectorId, $"Connector '{connectorId}' is not in '{_layout.ConnectorsFile}'; nothing was changed.");
+        }
+
+        list[index] = list[index] with { Canary = canary };
+        await WriteAsync(list, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Removes connectors: their entries and their app folders, as a customer deleting a connector would.</summary>
     /// <param name="connectorIds">The ids.</param>
     /// <param name="cancellationToken">Cancels the change.</param>

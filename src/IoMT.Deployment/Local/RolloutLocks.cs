@@ -54,7 +54,7 @@ public sealed class FileRolloutLock : IRolloutLock
         // The lock never creates the root: a mistyped root must not leave a new, empty deployment behind.
         if (!Directory.Exists(_layout.Root))
         {
-            throw new ArtifactStoreException($"The local root '{_layout.Root}' does not exist; nothing to roll out.");
+            throw new ArtifactStoreException($"The local root '{_layout.Root}' does not exist; nothing to roll out.", isMissing: true);
         }
 
         try
