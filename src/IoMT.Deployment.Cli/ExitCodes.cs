@@ -51,13 +51,13 @@ internal static class ExitCodes
     /// <summary>Maps a rollout's report to its exit code.</summary>
     /// <param name="report">The report.</param>
     /// <returns>
-    /// For a progressive rollout: 0 while it runs, bakes, awaits approval or is paused and once it completed; 1 when it halted
-    /// or was rolled back. Otherwise: 0 when it succeeded; 3 (conflict) when it stopped because its build was invalidated
-    /// underneath it; otherwise 1.
+    /// For a progressive rollout: 0 when it completed, bakes, awaits approval or is paused; 1 when it halted or was rolled back.
+    /// Otherwise (no rollout record, or one still running: a wave whose connectors failed is retried by the next tick): 0 when
+    /// the tick succeeded; 3 (conflict) when it stopped because its build was invalidated underneath it; otherwise 1.
     /// </returns>
     public static int For(RolloutReport report) => report.Rollout?.Status switch
     {
-        RolloutStatus.Completed or RolloutStatus.Running or RolloutStatus.Baking or RolloutStatus.AwaitingApproval or RolloutStatus.Paused => Success,
+        RolloutStatus.Completed or RolloutStatus.Baking or RolloutStatus.AwaitingApproval or RolloutStatus.Paused => Success,
         RolloutStatus.Halted or RolloutStatus.RolledBack => Incomplete,
         _ => report.Succeeded ? Success : report.StopReason is not null ? Conflict : Incomplete,
     };

@@ -43,18 +43,20 @@ public sealed class ExitCodesTests
         Assert.Equal(expected, ExitCodes.For(Report(succeeded) with { StopReason = stopReason }));
 
     [Theory]
-    [InlineData(RolloutStatus.Running, 0)]
-    [InlineData(RolloutStatus.Baking, 0)]
-    [InlineData(RolloutStatus.AwaitingApproval, 0)]
-    [InlineData(RolloutStatus.Paused, 0)]
-    [InlineData(RolloutStatus.Completed, 0)]
-    [InlineData(RolloutStatus.Halted, 1)]
-    [InlineData(RolloutStatus.RolledBack, 1)]
-    public void A_progressive_rollout_maps_its_status_to_the_exit_code(RolloutStatus status, int expected)
+    [InlineData(RolloutStatus.Baking, false, 0)]
+    [InlineData(RolloutStatus.AwaitingApproval, false, 0)]
+    [InlineData(RolloutStatus.Paused, false, 0)]
+    [InlineData(RolloutStatus.Completed, true, 0)]
+    [InlineData(RolloutStatus.Halted, false, 1)]
+    [InlineData(RolloutStatus.RolledBack, true, 1)]
+    [InlineData(RolloutStatus.Running, true, 0)]
+    [InlineData(RolloutStatus.Running, false, 1)]
+    public void A_progressive_rollout_maps_its_status_to_the_exit_code(RolloutStatus status, bool succeeded, int expected)
     {
-        // The tick's own connectors do not decide: a baking wave with a transient failure is still exit 0, a halt is 1.
+        // A status that is an answer decides (a baking wave with a tolerated failure is 0, a halt is 1); a wave still
+        // running keeps the existing codes, so an update without waves whose connector failed still exits 1.
         var rollout = new RolloutRecord { Id = "r1", Target = BuildNumber.Parse("2"), Fingerprint = "f", StartedAt = DateTimeOffset.UnixEpoch, Status = status };
-        Assert.Equal(expected, ExitCodes.For(Report(status == RolloutStatus.Completed) with { Rollout = rollout }));
+        Assert.Equal(expected, ExitCodes.For(Report(succeeded) with { Rollout = rollout }));
     }
 
     private static RolloutReport Report(bool succeeded) => new()

@@ -182,7 +182,7 @@ internal static class TextOutput
         {
             Line(w, $"Stopped: {r.StopReason}. No deployment of build {r.Target} was started after that; the {Count(r, ConnectorOutcome.Updated)} connectors updated before the stop run it until a rollback restores them.");
         }
-        else if (r.Rollout is null && !r.Succeeded)
+        else if (!r.Succeeded && r.Rollout is null or { Status: RolloutStatus.Running })
         {
             Line(w, $"Build {r.Target} stays in flight; the next update retries the connectors that are not on it.");
         }
