@@ -91,6 +91,12 @@ internal sealed class CliSettings
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(environment);
+        if (configuration.GetSection("IoMTDeployment").Exists())
+        {
+            // A host's appsettings section pasted into --config would otherwise be ignored without a word.
+            throw new CliException(ExitCodes.BadInput, "The settings have an 'IoMTDeployment' section, which iomt-deploy does not read: its keys have no prefix (Rollout:Waves, Local:*, Azure:*), as in IOMT_DEPLOY__ROLLOUT__WAVES__0__NAME. Move the section's content to the top level of the --config file.");
+        }
+
         var settings = new CliSettings();
         if (configuration["Provider"] is { } provider)
         {

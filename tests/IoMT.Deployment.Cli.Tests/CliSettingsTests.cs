@@ -86,6 +86,15 @@ public sealed class CliSettingsTests : IDisposable
     }
 
     [Fact]
+    public void A_config_file_with_the_hosts_IoMTDeployment_section_is_refused_rather_than_ignored()
+    {
+        var file = ConfigFile("""{ "IoMTDeployment": { "Rollout": { "Waves": [ { "Name": "canary", "Canary": true } ] } } }""");
+        var ex = Assert.Throws<CliException>(() => CliSettings.Read(CliSettings.BuildConfiguration(file, Env(), new Dictionary<string, string?>()), Env()));
+        Assert.Equal(ExitCodes.BadInput, ex.ExitCode);
+        Assert.Contains("'IoMTDeployment' section, which iomt-deploy does not read", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_config_file_is_bad_input()
     {
         var ex = Assert.Throws<CliException>(() => CliSettings.BuildConfiguration(Path.Combine(_folder, "nope.json"), Env(), new Dictionary<string, string?>()));

@@ -95,6 +95,11 @@ internal static class TextOutput
             {
                 Line(w, $"Deleted ({fleet.Deleted.Count}): {string.Join(", ", fleet.Deleted)}");
             }
+
+            if (fleet.Excluded.Count > 0)
+            {
+                Line(w, $"Excluded from rollouts, version not judged ({fleet.Excluded.Count}): {string.Join(", ", fleet.Excluded)}");
+            }
         }
 
         WritePins(w, r.Pins);
@@ -233,7 +238,7 @@ internal static class TextOutput
             OperatorAction.PromoteFull => "Promote --full",
             _ => "Abort",
         };
-        Line(w, $"{what} of rollout {r.Rollout.Id} (build {r.Rollout.Target}) recorded for {r.Actor}{(r.Reason is null ? string.Empty : ": " + r.Reason)}. It takes effect at the next tick (update).");
+        Line(w, $"{what} of rollout {r.Rollout.Id} (build {r.Rollout.Target}) recorded, by {r.Actor}{(r.Reason is null ? string.Empty : ": " + r.Reason)}. The next tick (update, or the worker) acts on it.");
         WriteRollout(w, r.Rollout, "Rollout");
     }
 
