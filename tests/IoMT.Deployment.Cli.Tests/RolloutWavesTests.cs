@@ -246,4 +246,43 @@ public sealed class RolloutWavesTests : IDisposable
         Assert.Contains("No progressive rollout has run yet", Run("rollout", "status").Exits(0).Stdout, StringComparison.Ordinal);
         Run("connectors", "pin", "c1", "--build", "9", "--reason", "x").Exits(4);
     }
+
+    [Fact]
+    public async Task Cancelling_update_wait_during_a_bake_exits_130_says_where_the_rollout_stands_and_loses_nothing()
+    {
+        _ws.WriteFile("waves.json", """
+            { "Rollout": { "Waves": [
+              { "Name": "canary", "Connectors": ["c1"], "BakeTime": "01:00:00", "RequireHealth": false },
+              { "Name": "rest", "Percent": 100, "RequireHealth": false }
+            ] } }
+            """);
+        Run("connectors", "add", "c1", "c2").Exits(0);
+        Deliver(1);
+
+        // In-process, so that the test holds the cancellation (Ctrl+C) of the running command.
+        var stdout = new StringWriter();
+        var synchronizedOut = TextWriter.Synchronized(stdout);
+        var stderr = new StringWriter();
+        var console = new CliConsole { Out = synchronizedOut, Error = TextWriter.Synchronized(stderr), Environment = new Dictionary<string, string?> { ["USER"] = "tester" } };
+        using var ctrlC = new CancellationTokenSource();
+        var run = CliApplication.RunAsync(["update", "--wait", "--root", _ws.Root, "--config", _config], console, ctrlC.Token);
+
+        // The first tick deploys the canary and reports the bake; the wait for its end is what gets cancelled.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!stdout.ToString().Contains("Baking until", StringComparison.Ordinal) && !run.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.False(run.IsCompleted, $"update --wait ended before the bake: {stdout}{stderr}");
+        await ctrlC.CancelAsync();
+        Assert.Equal(130, await run);
+        Assert.Contains("BAKING, wave 1/2", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("stopped waiting (cancelled)", stderr.ToString(), StringComparison.Ordinal);
+
+        var status = Run("rollout", "status", "--output", "json").Exits(0).Json().GetProperty("rollout");
+        Assert.Equal("Baking", status.GetProperty("status").GetString());
+        Assert.Equal("1", Version("c1"));
+        Assert.Equal("(not set)", Version("c2"));
+    }
 }
