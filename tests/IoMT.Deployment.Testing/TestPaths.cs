@@ -19,7 +19,7 @@ public static class TestPaths
         {
             throw new InvalidOperationException(
                 $"The pinned test server file '{path}' is missing. Install the test servers with `npm ci --prefix tools/test-servers` " +
-                "(the README's test command, ./build.sh test, does it for you).");
+                "(the README's test command, ./test.sh, does it for you).");
         }
 
         return path;
