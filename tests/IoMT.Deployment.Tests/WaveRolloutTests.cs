@@ -165,6 +165,9 @@ public class WaveRolloutTests
         Assert.Equal(RolloutStatus.RolledBack, report.Rollout!.Status);
         Assert.False(report.Succeeded);
         Assert.Equal(RolloutKind.Rollback, report.Kind);
+        var unhealthy = Assert.Single(report.Rollout.FailedConnectors);
+        Assert.Equal(("c01", "canary"), (unhealthy.Connector, unhealthy.Wave));
+        Assert.Contains("device messages failing", unhealthy.Reason, StringComparison.Ordinal);
         Assert.Equal(["c00", "c01"], report.Connectors.Where(c => c.Outcome == ConnectorOutcome.RolledBack).Select(c => c.Connector.Id).Order());
         Assert.All(Ids(10), id => Assert.Equal("1", h.Fleet[id].Settings[ProjectVersionSetting.Name]));
         var invalidation = Assert.Single(h.Versions.State.Invalidated);

@@ -38,7 +38,7 @@ public sealed partial class RolloutEngine
         NoData,
     }
 
-    private sealed record GateVerdict(GateKind Kind, string Reason, int Unhealthy, int NoData);
+    private sealed record GateVerdict(GateKind Kind, string Reason, int Unhealthy, int NoData, IReadOnlyList<FailedConnector>? Failed = null);
 
     /// <summary>Starts a rollout of <paramref name="target"/>: plans the waves, persists the record (target in flight), then advances it.</summary>
     private async Task<RolloutReport> StartRolloutAsync(BuildNumber target, Tick tick, CancellationToken token)
@@ -97,7 +97,14 @@ public sealed partial class RolloutEngine
                     var judged = wave with { Unhealthy = verdict.Unhealthy, NoData = verdict.NoData, Verdict = verdict.Reason };
                     if (verdict.Kind == GateKind.Halt)
                     {
-                        record = await UpdateRecordAsync(record.Id, r => r.WithWave(r.Wave, judged with { Status = WaveStatus.Failed }), token).ConfigureAwait(false);
+                        record = await UpdateRecordAsync(
+                            record.Id,
+                            r => r.WithWave(r.Wave, judged with { Status = WaveStatus.Failed }) with
+                            {
+                                // The unhealthy connectors are the failed ones of a wave halted by its health gate.
+                                FailedConnectors = [.. r.FailedConnectors.Concat((verdict.Failed ?? []).Where(f => !r.FailedConnectors.Any(x => x.Connector == f.Connector))).Take(RolloutRecord.MaxFailedConnectors)],
+                            },
+                            token).ConfigureAwait(false);
                         return await HaltAsync(record, $"wave '{wave.Name}' failed its gate: {verdict.Reason}", _options.OnHalt, _options.Actor, tick, token).ConfigureAwait(false);
                     }
 
@@ -411,6 +418,7 @@ public sealed partial class RolloutEngine
         var noData = 0;
         var judged = 0;
         var reasons = new List<string>();
+        var unhealthyConnectors = new List<FailedConnector>();
         var gate = new Lock();
         await Parallel.ForEachAsync(
             SelectAsync(i => i == index, token),
@@ -448,6 +456,11 @@ public sealed partial class RolloutEngine
                         {
                             reasons.Add($"{connector.Id}: {health.Reason ?? "unhealthy"}");
                         }
+
+                        if (unhealthyConnectors.Count < RolloutRecord.MaxFailedConnectors)
+                        {
+                            unhealthyConnectors.Add(new FailedConnector(connector.Id, wave.Name, Shorten("unhealthy: " + (health.Reason ?? "no reason given"))));
+                        }
                     }
                     else if (health.Status == HealthStatus.NoData)
                     {
@@ -460,7 +473,7 @@ public sealed partial class RolloutEngine
         var detail = $"{judged} judged, {unhealthy} unhealthy, {noData} without data, {wave.Failed} failed; {tolerance} tolerated";
         if (counted > tolerance)
         {
-            return new GateVerdict(GateKind.Halt, detail + (reasons.Count > 0 ? " (" + string.Join("; ", reasons) + ")" : string.Empty), unhealthy, noData);
+            return new GateVerdict(GateKind.Halt, detail + (reasons.Count > 0 ? " (" + string.Join("; ", reasons) + ")" : string.Empty), unhealthy, noData, unhealthyConnectors);
         }
 
         return noData > 0 || (judged == 0 && wave.Updated > 0)
