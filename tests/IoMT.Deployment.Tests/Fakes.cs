@@ -222,6 +222,9 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
         /// <summary>Fails the next N deployments.</summary>
         public int FailNextDeployments { get; set; }
 
+        /// <summary>What the failed deployments are attributed to.</summary>
+        public DeploymentFailureKind FailureKind { get; set; }
+
         /// <summary>Deletes the app when its deployment starts.</summary>
         public bool DeleteDuringDeploy { get; set; }
 
@@ -298,7 +301,7 @@ internal sealed class FakeFleet : IConnectorInventory, IConnectorDeployer
         if (app.FailNextDeployments > 0)
         {
             app.FailNextDeployments--;
-            throw new DeploymentFailedException(connector.Id, $"Deployment to {connector.Id} reported status Failed.");
+            throw new DeploymentFailedException(connector.Id, $"Deployment to {connector.Id} reported status Failed.", kind: app.FailureKind);
         }
 
         Interlocked.Increment(ref app.Deployments);

@@ -152,6 +152,36 @@ public class WaveRolloutTests
     }
 
     [Fact]
+    public async Task Throttled_failures_are_retried_not_counted_until_the_wave_attempts_run_out()
+    {
+        using var h = Fleet(configure: o => { o.OnHalt = HaltAction.Pause; o.MaxWaveAttempts = 3; });
+        h.Fleet["c01"].FailureKind = DeploymentFailureKind.Throttled;
+        h.Fleet["c01"].FailNextDeployments = 1;
+        var engine = h.Engine();
+
+        // The canary tolerates no failure, but a throttled one is the platform's: the next tick retries it.
+        var first = await engine.UpdateAsync();
+        Assert.Equal(RolloutStatus.Running, first.Rollout!.Status);
+        Assert.Equal(1, first.Rollout.Waves[0].Transient);
+        Assert.Equal(0, first.Rollout.Waves[0].Failed);
+        var second = await engine.UpdateAsync();
+        Assert.Equal(RolloutStatus.Baking, second.Rollout!.Status);
+        Assert.Equal("2", h.Fleet["c01"].Settings[ProjectVersionSetting.Name]);
+
+        // A connector that stays throttled through every attempt counts against the threshold at the last one.
+        using var stuck = Fleet(configure: o => { o.OnHalt = HaltAction.Pause; o.MaxWaveAttempts = 3; });
+        stuck.Fleet["c01"].FailureKind = DeploymentFailureKind.Transient;
+        stuck.Fleet["c01"].FailNextDeployments = 10;
+        var stuckEngine = stuck.Engine();
+        Assert.Equal(RolloutStatus.Running, (await stuckEngine.UpdateAsync()).Rollout!.Status);
+        Assert.Equal(RolloutStatus.Running, (await stuckEngine.UpdateAsync()).Rollout!.Status);
+        var halted = await stuckEngine.UpdateAsync();
+        Assert.Equal(RolloutStatus.Halted, halted.Rollout!.Status);
+        Assert.Equal(1, halted.Rollout.Waves[0].Failed);
+        Assert.Equal(3, halted.Rollout.Waves[0].Attempts);
+    }
+
+    [Fact]
     public async Task An_unhealthy_canary_rolls_back_by_itself_exactly_the_wave_that_received_the_build()
     {
         using var h = Fleet();
