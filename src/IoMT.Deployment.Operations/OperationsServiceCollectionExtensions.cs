@@ -30,6 +30,7 @@ public static class OperationsServiceCollectionExtensions
         }
 
         services.AddSingleton<OperationsMarker>();
+        services.TryAddSingleton(TimeProvider.System);
         var section = configuration.GetSection(OperationsOptions.SectionName);
         services.AddOptions<OperationsOptions>()
             .Bind(section.Exists() ? section : configuration)
@@ -38,9 +39,11 @@ public static class OperationsServiceCollectionExtensions
 
         services.AddAuthentication().AddJwtBearer(OperationsOptions.AuthenticationScheme, _ => { });
         var jwt = services.AddOptions<JwtBearerOptions>(OperationsOptions.AuthenticationScheme)
-            .Configure<IOptions<OperationsOptions>>((bearer, options) =>
+            .Configure<IOptions<OperationsOptions>, TimeProvider>((bearer, options, time) =>
             {
                 var o = options.Value;
+                bearer.TimeProvider = time;
+                bearer.TokenValidationParameters.LifetimeValidator = (notBefore, expires, _, parameters) => TokenLifetime.Validate(time, notBefore, expires, parameters);
                 bearer.Authority = string.IsNullOrWhiteSpace(o.Authority) ? null : o.Authority;
                 bearer.Audience = o.Audience;
                 bearer.MapInboundClaims = false;
@@ -75,7 +78,6 @@ public static class OperationsServiceCollectionExtensions
         });
 
         services.AddProblemDetails();
-        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 

@@ -69,10 +69,30 @@ public sealed class OperationsApiTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_token_is_401()
     {
-        using var client = _host.Client(_host.Token("Olga Operator", "oid-1", [ConsoleHost.OperatorRole], expires: new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc)));
-        var response = await client.GetAsync("api/status");
+        using var longExpired = _host.Client(_host.Token("Olga Operator", "oid-1", [ConsoleHost.OperatorRole], expires: new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc)));
+        var response = await longExpired.GetAsync("api/status");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("expired", response.Headers.WwwAuthenticate.Single().Parameter, StringComparison.OrdinalIgnoreCase);
+
+        // Lifetime is judged by the host's clock: the same token is good now and expired once that clock passes exp + skew.
+        using var client = _host.Client(_host.Token("Olga Operator", "oid-1", [ConsoleHost.OperatorRole], expires: _host.Time.GetUtcNow().UtcDateTime.AddMinutes(30)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("api/status")).StatusCode);
+        _host.Time.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromMinutes(4));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("api/status")).StatusCode);
+        _host.Time.Advance(TimeSpan.FromMinutes(2));
+        var expired = await client.GetAsync("api/status");
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Contains("expired", expired.Headers.WwwAuthenticate.Single().Parameter, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_token_not_valid_yet_is_401()
+    {
+        // Valid from one hour ahead of the host's clock (nbf = exp - 2 h).
+        using var client = _host.Client(_host.Token("Olga Operator", "oid-1", [ConsoleHost.OperatorRole], expires: _host.Time.GetUtcNow().UtcDateTime.AddHours(3)));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("api/status")).StatusCode);
+        _host.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("api/status")).StatusCode);
     }
 
     [Fact]
