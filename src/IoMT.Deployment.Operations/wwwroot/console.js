@@ -5,8 +5,8 @@
   const TOKEN_KEY = "iomt-operations-token";
   const $ = (id) => document.getElementById(id);
   const STATUS = {
-    Running: ["▶", "s-info"], Baking: ["⏳", "s-info"], AwaitingApproval: ["✋", "s-warn"], Paused: ["⏸", "s-warn"],
-    Halted: ["⛔", "s-bad"], RolledBack: ["↩", "s-bad"], Completed: ["✔", "s-ok"], Superseded: ["⤴", "s-info"],
+    Running: ["▶", "s-info"], Baking: ["◔", "s-info"], AwaitingApproval: ["✋", "s-warn"], Paused: ["‖", "s-warn"],
+    Halted: ["⊗", "s-bad"], RolledBack: ["↩", "s-bad"], Completed: ["✔", "s-ok"], Superseded: ["⤴", "s-info"],
     Pending: ["○", "s-info"], Deploying: ["▶", "s-info"], Passed: ["✔", "s-ok"], Failed: ["✖", "s-bad"],
   };
   const LABEL = { AwaitingApproval: "Awaiting approval", RolledBack: "Rolled back" };
@@ -132,7 +132,7 @@
     const left = Math.max(0, Date.parse(ro.bakeUntil) - (Date.now() + state.serverSkewMs));
     const s = Math.floor(left / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     bake.hidden = false;
-    bake.textContent = `⏳ Bake ends in ${h ? h + " h " : ""}${m} min ${String(sec).padStart(2, "0")} s (at ${when(ro.bakeUntil)}); the health gate is judged then.`;
+    bake.textContent = `◔ Bake ends in ${h ? h + " h " : ""}${m} min ${String(sec).padStart(2, "0")} s (at ${when(ro.bakeUntil)}); the health gate is judged then.`;
   }
 
   function renderFleet(f) {
@@ -185,7 +185,7 @@
     for (const p of pins) {
       const tr = el("tr");
       const th = el("th", p.connector); th.scope = "row"; tr.append(th);
-      tr.append(el("td", p.excluded ? "🚫 excluded from rollouts" : "📌 build " + p.build));
+      tr.append(el("td", p.excluded ? "⊘ excluded from rollouts" : "⚑ build " + p.build));
       tr.append(el("td", p.reason)); tr.append(el("td", `${p.actor}, ${when(p.at)}`));
       if (state.me.canOperate) { const td = el("td"); td.append(actionButton("Unpin", "unpin", { connector: p.connector })); tr.append(td); }
       tbody.append(tr);
@@ -227,8 +227,8 @@
     $("confirm-text").textContent = a.text;
     $("confirm-ok").textContent = a.ok;
     $("confirm-reason-label").textContent = a.reason ? "Reason (required)" : "Reason (optional)";
-    $("confirm-reason").required = !!a.reason; $("confirm-reason").value = "";
-    $("field-connector").hidden = !a.connector; $("confirm-connector").value = ""; $("confirm-connector").required = !!a.connector;
+    $("confirm-reason").setAttribute("aria-required", a.reason ? "true" : "false"); $("confirm-reason").value = "";
+    $("field-connector").hidden = !a.connector; $("confirm-connector").value = ""; $("confirm-connector").setAttribute("aria-required", a.connector ? "true" : "false");
     $("field-build").hidden = !a.build; $("confirm-build").value = ""; $("confirm-build-label").textContent = a.build || "Build";
     $("field-exclude").hidden = !a.exclude; $("confirm-exclude").checked = false;
     $("confirm-error").textContent = "";
