@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of IoMT.Deployment: installs the pinned test servers (Azurite, cosmosdb-server) with npm ci,
+# Runs every test of IoMT.Deployment: installs the pinned test servers (Azurite, cosmosdb-server) with npm ci and the
+# distribution's Chromium when it is missing,
 # builds the solution, runs every test project, and prints one closing line:
 #   tests: N passed, N failed, N skipped
 set -euo pipefail
@@ -10,6 +11,19 @@ results="artifacts/test-results"
 
 echo "==> installing the pinned test servers (tools/test-servers)"
 npm ci --prefix tools/test-servers --no-audit --no-fund --loglevel=error
+
+# The dashboard's browser test drives the distribution's Chromium (no Playwright browser download); it fails, not skips,
+# without it, so a fresh machine gets it here.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (the dashboard's browser test needs /usr/bin/chromium)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else echo "error: /usr/bin/chromium is missing and neither root nor sudo is available to install it (apt-get install chromium)." >&2; exit 1; fi
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 echo "==> building IoMT.Deployment.sln ($configuration)"
 dotnet build IoMT.Deployment.sln -c "$configuration" -nologo -clp:ErrorsOnly
