@@ -194,8 +194,8 @@ public sealed class OperationsApiTests : IAsyncLifetime
         Assert.DoesNotContain(rollout.Commands, c => c.Actor.Contains("mallory", StringComparison.Ordinal));
 
         var logged = Assert.Single(_host.Logs.GetSnapshot(), r => r.Id.Id == 6001);
-        Assert.Contains("pause on rollout by Olga Operator (11111111-1111-1111-1111-111111111111)", logged.Message, StringComparison.Ordinal);
-        Assert.Contains("error rate up on contoso", logged.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Operator action pause on rollout by Olga Operator (11111111-1111-1111-1111-111111111111) (reason: error rate up on contoso) succeeded: Rollout ", logged.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Pause recorded; status Paused.", logged.Message, StringComparison.Ordinal);
     }
 
     [Fact]

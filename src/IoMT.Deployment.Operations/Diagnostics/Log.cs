@@ -5,7 +5,7 @@ namespace IoMT.Deployment.Operations.Diagnostics;
 /// <summary>The operator console's log messages. Event ids 6000-6999.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(6001, LogLevel.Information, "Operator action {Action} on {Target} by {Actor} succeeded: {Outcome}. Reason: {Reason}.")]
+    [LoggerMessage(6001, LogLevel.Information, "Operator action {Action} on {Target} by {Actor} (reason: {Reason}) succeeded: {Outcome}")]
     public static partial void ActionSucceeded(ILogger logger, string action, string target, string actor, string outcome, string reason);
 
     [LoggerMessage(6002, LogLevel.Warning, "Operator action {Action} on {Target} by {Actor} was refused with HTTP {StatusCode}: {Message}")]

@@ -39,14 +39,17 @@
     return body;
   }
 
+  // A pasted token (this tab's sessionStorage) wins; otherwise the host's token endpoint, when it has one.
   async function getToken() {
+    const pasted = sessionStorage.getItem(TOKEN_KEY);
+    if (pasted) return pasted;
     if (state.settings.tokenEndpoint) {
       try {
         const r = await fetch(state.settings.tokenEndpoint, { credentials: "same-origin", cache: "no-store" });
         if (r.ok) { const t = await r.json(); if (t && t.accessToken) return t.accessToken; }
-      } catch (e) { /* fall back to a pasted token */ }
+      } catch (e) { /* no token from the endpoint: ask for one */ }
     }
-    return sessionStorage.getItem(TOKEN_KEY);
+    return null;
   }
 
   function forgetToken(why) {
