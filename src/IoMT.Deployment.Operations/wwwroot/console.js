@@ -108,7 +108,7 @@
     const waves = $("waves"), tbody = waves.querySelector("tbody");
     tbody.replaceChildren();
     if (!ro) { $("rollout-summary").textContent = "No progressive rollout yet."; waves.hidden = true; $("bake").hidden = true; $("status-reason").hidden = true; return; }
-    $("rollout-summary").textContent = `${ro.active === false ? "" : ""}Rollout ${ro.id}: build ${ro.from || "none"} → ${ro.target}, ${statusText(ro.status)}, wave ${ro.wave + 1} of ${ro.waves.length}, started ${when(ro.startedAt)}.`;
+    $("rollout-summary").textContent = `Rollout ${ro.id}: build ${ro.from || "none"} → ${ro.target}, ${statusText(ro.status)}, wave ${ro.wave + 1} of ${ro.waves.length}, started ${when(ro.startedAt)}.`;
     const reason = $("status-reason");
     reason.hidden = !ro.statusReason; reason.textContent = ro.statusReason ? "Reason: " + ro.statusReason : "";
     waves.hidden = false;
