@@ -56,6 +56,77 @@ public static class KuduServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Adds the Functions host status health signal (<c>GET {arm}{siteId}/host/default/properties/status</c>): the wave
+    /// gates read <c>Running</c> as healthy, <c>Error</c>/<c>Offline</c> as unhealthy with the host's errors, anything else as no data.
+    /// </summary>
+    /// <param name="builder">The IoMT.Deployment builder.</param>
+    /// <param name="configure">Sets the options; see <see cref="FunctionsHostStatusSignalOptions"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static IIoMTDeploymentBuilder AddFunctionsHostStatusSignal(this IIoMTDeploymentBuilder builder, Action<FunctionsHostStatusSignalOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AddOptions(builder.Services, configure);
+        builder.Services.TryAddSingleton<FunctionsHostStatusSignal>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, FunctionsHostStatusSignal>(static sp => sp.GetRequiredService<FunctionsHostStatusSignal>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps every App Service adapter's ARM requests under the per-subscription limits (token buckets for writes and
+    /// reads, a shared pause after a 429) and wraps the registered rollout policy in a
+    /// <see cref="SubscriptionThrottledRolloutPolicy"/> (concurrent deployments per subscription). Call it after any
+    /// <c>UseRolloutPolicy</c>; a second call only configures the options again.
+    /// </summary>
+    /// <param name="builder">The IoMT.Deployment builder.</param>
+    /// <param name="configure">Sets the limits; see <see cref="ArmSubscriptionThrottleOptions"/> for the defaults and why they sit under Azure's.</param>
+    /// <returns>The builder.</returns>
+    public static IIoMTDeploymentBuilder AddArmSubscriptionThrottle(this IIoMTDeploymentBuilder builder, Action<ArmSubscriptionThrottleOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var firstCall = !services.Any(static d => d.ServiceType == typeof(ArmSubscriptionThrottle));
+        var options = services.AddOptions<ArmSubscriptionThrottleOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (!firstCall)
+        {
+            return builder;
+        }
+
+        options.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ArmSubscriptionThrottle>();
+        UseThrottle<KuduDeployerOptions>(services);
+        UseThrottle<RunFromPackageDeployerOptions>(services);
+        UseThrottle<ArmConnectorInventoryOptions>(services);
+        UseThrottle<FunctionsHostStatusSignalOptions>(services);
+
+        var inner = services.LastOrDefault(static d => d.ServiceType == typeof(IRolloutPolicy));
+        if (inner is not null)
+        {
+            services.Remove(inner);
+            services.AddSingleton<IRolloutPolicy>(sp => new SubscriptionThrottledRolloutPolicy(Resolve(sp, inner), sp.GetRequiredService<ArmSubscriptionThrottle>()));
+        }
+
+        return builder;
+    }
+
+    private static void UseThrottle<TOptions>(IServiceCollection services)
+        where TOptions : AppServiceOptions =>
+        services.AddOptions<TOptions>().PostConfigure<ArmSubscriptionThrottle>(static (options, throttle) => options.SubscriptionThrottle ??= throttle);
+
+    private static IRolloutPolicy Resolve(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
+    {
+        { ImplementationInstance: IRolloutPolicy instance } => instance,
+        { ImplementationFactory: { } factory } => (IRolloutPolicy)factory(services),
+        { ImplementationType: { } type } => (IRolloutPolicy)ActivatorUtilities.CreateInstance(services, type),
+        _ => throw new InvalidOperationException("The registered IRolloutPolicy cannot be wrapped by the subscription throttle."),
+    };
+
     private static void AddOptions<TOptions>(IServiceCollection services, Action<TOptions>? configure)
         where TOptions : AppServiceOptions
     {
