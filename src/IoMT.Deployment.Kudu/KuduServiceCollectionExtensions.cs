@@ -73,6 +73,23 @@ public static class KuduServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Adds the Azure Monitor metrics health signal: the error ratio of the window after the deploy against the same-length
+    /// window before it, read per app through ARM or, for connectors whose region is known, through the regional
+    /// <c>metrics:getBatch</c> endpoint in batches of up to 50 of one subscription and region.
+    /// </summary>
+    /// <param name="builder">The IoMT.Deployment builder.</param>
+    /// <param name="configure">Sets the options; see <see cref="AzureMonitorMetricsSignalOptions"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static IIoMTDeploymentBuilder AddAzureMonitorMetricsSignal(this IIoMTDeploymentBuilder builder, Action<AzureMonitorMetricsSignalOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AddOptions(builder.Services, configure);
+        builder.Services.TryAddSingleton<AzureMonitorMetricsSignal>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, AzureMonitorMetricsSignal>(static sp => sp.GetRequiredService<AzureMonitorMetricsSignal>()));
+        return builder;
+    }
+
+    /// <summary>
     /// Keeps every App Service adapter's ARM requests under the per-subscription limits (token buckets for writes and
     /// reads, a shared pause after a 429) and wraps the registered rollout policy in a
     /// <see cref="SubscriptionThrottledRolloutPolicy"/> (concurrent deployments per subscription). Call it after any
@@ -104,6 +121,7 @@ public static class KuduServiceCollectionExtensions
         UseThrottle<RunFromPackageDeployerOptions>(services);
         UseThrottle<ArmConnectorInventoryOptions>(services);
         UseThrottle<FunctionsHostStatusSignalOptions>(services);
+        UseThrottle<AzureMonitorMetricsSignalOptions>(services);
 
         var inner = services.LastOrDefault(static d => d.ServiceType == typeof(IRolloutPolicy));
         if (inner is not null)

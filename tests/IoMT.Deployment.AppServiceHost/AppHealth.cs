@@ -40,7 +40,10 @@ public sealed class HealthFaultQueue
     /// <summary>Gets how many faults are still queued.</summary>
     public int Count => _faults.Count;
 
-    internal bool TryTake(out HealthFault fault) => _faults.TryDequeue(out fault);
+    /// <summary>Takes the next fault, if any.</summary>
+    /// <param name="fault">The fault.</param>
+    /// <returns>Whether one was queued.</returns>
+    public bool TryTake(out HealthFault fault) => _faults.TryDequeue(out fault);
 }
 
 /// <summary>
