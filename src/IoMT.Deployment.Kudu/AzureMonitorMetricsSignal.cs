@@ -237,7 +237,7 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
             return new ConnectorHealth(HealthStatus.NoData, Invariant($"{volumeAfter:0} {options.VolumeMetric} after the deploy, fewer than the minimum sample of {options.MinimumSample}"));
         }
 
-        var before = start - (until - start);
+        var before = BaselineStart(start, until);
         var (volumeBefore, _) = Sum(volume, before, start);
         var (errorsBefore, _) = Sum(errors, before, start);
         var ratioAfter = errorsAfter / volumeAfter;
@@ -273,11 +273,12 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>The request window: the same length before the deploy as after it.</summary>
-    private static (DateTimeOffset Start, DateTimeOffset End) Window(HealthQuery query)
-    {
-        var start = Floor(query.Since);
-        return (start - (query.Until - start), query.Until);
-    }
+    private static (DateTimeOffset Start, DateTimeOffset End) Window(HealthQuery query) =>
+        (BaselineStart(Floor(query.Since), query.Until), query.Until);
+
+    /// <summary>The baseline starts as many whole minutes before the deploy as the window after it spans (at least one: PT1M points).</summary>
+    private static DateTimeOffset BaselineStart(DateTimeOffset start, DateTimeOffset until) =>
+        start - TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling((until - start).TotalMinutes)));
 
     private string? RegionOf(ConnectorTarget connector)
     {
