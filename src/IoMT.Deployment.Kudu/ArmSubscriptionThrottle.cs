@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -202,20 +204,20 @@ public sealed class ArmSubscriptionThrottle
         Log.SubscriptionPaused(_logger, subscriptionId, (long)delay.TotalMilliseconds);
     }
 
-    /// <summary>Waits for one of the subscription's deployment slots (<see cref="ArmSubscriptionThrottleOptions.MaxConcurrentDeploymentsPerSubscription"/>).</summary>
-    /// <param name="subscriptionId">The subscription.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>The slot; dispose it when the deployment ends.</returns>
-    public async ValueTask<IDisposable> EnterDeploymentAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates the pipeline policy that meters every try of a request to <paramref name="armEndpoint"/> and turns its 429
+    /// into the subscription's shared pause; add it as a per-retry policy of an Azure.Core pipeline. The App Service
+    /// adapters add it themselves when <see cref="AppServiceOptions.SubscriptionThrottle"/> is set.
+    /// </summary>
+    /// <param name="armEndpoint">The ARM endpoint; requests to other hosts pass unmetered.</param>
+    /// <returns>The policy.</returns>
+    public HttpPipelinePolicy CreatePipelinePolicy(Uri armEndpoint)
     {
-        ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
-        var slots = Of(subscriptionId).Deployments;
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Slot(slots);
+        ArgumentNullException.ThrowIfNull(armEndpoint);
+        return new ThrottlePolicy(this, armEndpoint);
     }
 
-    /// <summary>Creates the pipeline policy that meters the requests to <paramref name="armEndpoint"/>.</summary>
-    internal HttpPipelinePolicy CreatePolicy(Uri armEndpoint) => new ThrottlePolicy(this, armEndpoint);
+    internal HttpPipelinePolicy CreatePolicy(Uri armEndpoint) => CreatePipelinePolicy(armEndpoint);
 
     private TimeSpan Jitter()
     {
@@ -267,8 +269,6 @@ public sealed class ArmSubscriptionThrottle
 
         public Bucket Reads { get; } = new(options.ReadBurst, options.ReadRefillPerSecond, now);
 
-        public SemaphoreSlim Deployments { get; } = new(options.MaxConcurrentDeploymentsPerSubscription, options.MaxConcurrentDeploymentsPerSubscription);
-
         public DateTimeOffset PausedUntil { get; set; } = DateTimeOffset.MinValue;
     }
 
@@ -299,19 +299,6 @@ public sealed class ArmSubscriptionThrottle
             {
                 _tokens = Math.Min(burst, _tokens + ((now - _last).TotalSeconds * refillPerSecond));
                 _last = now;
-            }
-        }
-    }
-
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                slots.Release();
             }
         }
     }
@@ -361,23 +348,28 @@ public sealed class ArmSubscriptionThrottle
 /// deployed at the same time. The subscription comes from the connector's resource id; a connector without one is not limited.
 /// </summary>
 /// <remarks>
-/// A connector waiting for its subscription's slot holds one of the inner policy's slots meanwhile: keep the inner
-/// parallelism above the per-subscription bound, or a fleet dominated by one subscription runs no faster than that bound.
+/// The connectors reach the inner policy only when their subscription has a free slot: one waiting for its subscription
+/// is held back here (in the order the inventory gave it), never in one of the inner policy's slots, so a busy
+/// subscription does not hold up the others. At most <see cref="MaxHeldBack"/> connectors are held back; beyond that the
+/// inventory is read on only as slots free up.
 /// </remarks>
 public sealed class SubscriptionThrottledRolloutPolicy : IRolloutPolicy
 {
+    /// <summary>The most connectors held back while their subscriptions are busy, 100,000.</summary>
+    public const int MaxHeldBack = 100_000;
+
     private readonly IRolloutPolicy _inner;
-    private readonly ArmSubscriptionThrottle _throttle;
+    private readonly int _perSubscription;
 
     /// <summary>Creates the policy.</summary>
     /// <param name="inner">The policy that fans the connectors out.</param>
-    /// <param name="throttle">The per-subscription throttle.</param>
+    /// <param name="throttle">The per-subscription throttle, whose options bound the deployments per subscription.</param>
     public SubscriptionThrottledRolloutPolicy(IRolloutPolicy inner, ArmSubscriptionThrottle throttle)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(throttle);
         _inner = inner;
-        _throttle = throttle;
+        _perSubscription = throttle.Options.MaxConcurrentDeploymentsPerSubscription;
     }
 
     /// <inheritdoc/>
@@ -388,21 +380,96 @@ public sealed class SubscriptionThrottledRolloutPolicy : IRolloutPolicy
     {
         ArgumentNullException.ThrowIfNull(connectors);
         ArgumentNullException.ThrowIfNull(connectorStep);
+        var released = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
         return _inner.ExecuteAsync(
-            connectors,
+            AdmitAsync(connectors, released.Reader, cancellationToken),
             async (connector, token) =>
             {
-                var subscription = ArmSubscriptionThrottle.SubscriptionOf(connector.ResourceId);
-                if (subscription is null)
+                try
                 {
                     return await connectorStep(connector, token).ConfigureAwait(false);
                 }
-
-                using (await _throttle.EnterDeploymentAsync(subscription, token).ConfigureAwait(false))
+                finally
                 {
-                    return await connectorStep(connector, token).ConfigureAwait(false);
+                    if (ArmSubscriptionThrottle.SubscriptionOf(connector.ResourceId) is { } subscription)
+                    {
+                        released.Writer.TryWrite(subscription);
+                    }
                 }
             },
             cancellationToken);
+    }
+
+    /// <summary>Yields each connector when its subscription has a slot; the slot is given back through <paramref name="released"/>.</summary>
+    private async IAsyncEnumerable<ConnectorTarget> AdmitAsync(
+        IAsyncEnumerable<ConnectorTarget> connectors,
+        ChannelReader<string> released,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var active = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var waiting = new Dictionary<string, Queue<ConnectorTarget>>(StringComparer.OrdinalIgnoreCase);
+        var heldBack = 0;
+        await using var source = connectors.GetAsyncEnumerator(cancellationToken);
+        var sourceDone = false;
+        while (true)
+        {
+            // Slots given back first: the connectors held back longest go next.
+            while (released.TryRead(out var freed))
+            {
+                if (waiting.TryGetValue(freed, out var queue) && queue.Count > 0)
+                {
+                    heldBack--;
+                    yield return queue.Dequeue();
+                }
+                else
+                {
+                    active[freed]--;
+                }
+            }
+
+            if (!sourceDone && heldBack < MaxHeldBack)
+            {
+                if (!await source.MoveNextAsync().ConfigureAwait(false))
+                {
+                    sourceDone = true;
+                    continue;
+                }
+
+                var connector = source.Current;
+                var subscription = ArmSubscriptionThrottle.SubscriptionOf(connector.ResourceId);
+                if (subscription is null)
+                {
+                    yield return connector;
+                    continue;
+                }
+
+                active.TryGetValue(subscription, out var running);
+                if (running < _perSubscription)
+                {
+                    active[subscription] = running + 1;
+                    yield return connector;
+                }
+                else
+                {
+                    if (!waiting.TryGetValue(subscription, out var queue))
+                    {
+                        waiting[subscription] = queue = new Queue<ConnectorTarget>();
+                    }
+
+                    queue.Enqueue(connector);
+                    heldBack++;
+                }
+
+                continue;
+            }
+
+            if (heldBack == 0 && sourceDone)
+            {
+                yield break;
+            }
+
+            // Every connector read is either running or held back: wait for a slot.
+            await released.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -145,9 +145,9 @@ public sealed class SubscriptionThrottleTests
         var signal = new FunctionsHostStatusSignal(Options.Create(options), host.Credential);
 
         var first = signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(appsA[0])).AsTask();
-        await WaitUntilAsync(() => host.RequestLog.Any(r => r.StatusCode == 429), "the 429");
+        // The pause starts when the client has read the 429 (Retry-After 1 s, so polling cannot miss it).
+        await WaitUntilAsync(() => throttle.PausedUntil(subA) is not null, "the shared pause after the 429");
         var throttledAt = host.RequestLog.First(r => r.StatusCode == 429).At;
-        Assert.NotNull(throttle.PausedUntil(subA));
         Assert.Null(throttle.PausedUntil(subB));
         var others = appsA.Skip(1).Concat(appsB).Select(a => signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(a)).AsTask()).ToList();
         var results = await Task.WhenAll(others.Prepend(first));
@@ -183,6 +183,44 @@ public sealed class SubscriptionThrottleTests
         Assert.Equal(25, results.Count);
         Assert.Equal(3, peak["sub-0"]);
         Assert.Equal(3, peak["sub-1"]);
+    }
+
+    [Fact]
+    public async Task Connectors_of_a_busy_subscription_wait_outside_the_parallel_policys_slots()
+    {
+        // Inner parallelism 3, one slot per subscription; the inventory lists sub-0's connectors first. Were they waiting
+        // inside the inner slots, sub-1 could not start until sub-0's ran one by one.
+        var throttle = Throttle(TimeProvider.System, o => o.MaxConcurrentDeploymentsPerSubscription = 1);
+        var policy = new SubscriptionThrottledRolloutPolicy(new ParallelRolloutPolicy(Options.Create(new RolloutOptions { MaxParallelism = 3 })), throttle);
+        var connectors = Enumerable.Range(0, 6).Select(i => new ConnectorTarget($"a{i}", $"/subscriptions/sub-0/resourceGroups/rg/providers/Microsoft.Web/sites/a{i}"))
+            .Concat(Enumerable.Range(0, 2).Select(i => new ConnectorTarget($"b{i}", $"/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Web/sites/b{i}")))
+            .ToList();
+        var blockSub0 = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sub1Done = 0;
+        var order = new ConcurrentQueue<string>();
+
+        var run = policy.ExecuteAsync(connectors.ToAsyncEnumerable(), async (connector, ct) =>
+        {
+            order.Enqueue(connector.Id);
+            if (connector.Id.StartsWith('a'))
+            {
+                await blockSub0.Task.WaitAsync(ct);
+            }
+            else
+            {
+                Interlocked.Increment(ref sub1Done);
+            }
+
+            return new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Updated };
+        });
+
+        // Both of sub-1's connectors finish while sub-0's first one is still running.
+        await WaitUntilAsync(() => Volatile.Read(ref sub1Done) == 2, "sub-1's connectors");
+        Assert.Equal(["a0", "b0", "b1"], order.ToArray());
+        blockSub0.SetResult();
+        var results = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(8, results.Count);
+        Assert.Equal(connectors.Select(c => c.Id).Order(), results.Select(r => r.Connector.Id).Order());
     }
 
     [Fact]
