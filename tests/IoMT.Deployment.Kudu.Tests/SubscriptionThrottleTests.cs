@@ -133,7 +133,7 @@ public sealed class SubscriptionThrottleTests
     [Fact]
     public async Task A_429_seen_through_the_ARM_pipeline_pauses_its_subscription_and_not_another()
     {
-        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions { RetryAfterSeconds = 1 });
+        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions { RetryAfterSeconds = 3 });
         var throttle = new ArmSubscriptionThrottle(Options.Create(new ArmSubscriptionThrottleOptions { MaxRetryAfterJitter = TimeSpan.FromMilliseconds(100) }));
         var (subA, subB) = (NewSubscription(), NewSubscription());
         var appsA = Enumerable.Range(0, 4).Select(i => host.AddApp(subA, "rg", $"pa-{i}-{Guid.NewGuid():N}"[..12])).ToList();
@@ -145,7 +145,7 @@ public sealed class SubscriptionThrottleTests
         var signal = new FunctionsHostStatusSignal(Options.Create(options), host.Credential);
 
         var first = signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(appsA[0])).AsTask();
-        // The pause starts when the client has read the 429 (Retry-After 1 s, so polling cannot miss it).
+        // The pause starts when the client has read the 429 (Retry-After 3 s, so polling cannot miss it; long, so a loaded machine cannot blur the two sides).
         await WaitUntilAsync(() => throttle.PausedUntil(subA) is not null, "the shared pause after the 429");
         var throttledAt = host.RequestLog.First(r => r.StatusCode == 429).At;
         Assert.Null(throttle.PausedUntil(subB));
@@ -154,8 +154,8 @@ public sealed class SubscriptionThrottleTests
 
         Assert.All(results, r => Assert.Equal(HealthStatus.Healthy, r.Status));
         var log = host.RequestLog.Where(r => r.Route == AppServiceRoute.HostStatus && r.StatusCode == 200).ToList();
-        Assert.All(log.Where(r => appsA.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt >= TimeSpan.FromSeconds(0.95), $"{r.App} was read {(r.At - throttledAt).TotalMilliseconds} ms after the 429"));
-        Assert.All(log.Where(r => appsB.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt < TimeSpan.FromSeconds(0.9), $"{r.App} of the other subscription waited {(r.At - throttledAt).TotalMilliseconds} ms"));
+        Assert.All(log.Where(r => appsA.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt >= TimeSpan.FromSeconds(2.95), $"{r.App} was read {(r.At - throttledAt).TotalMilliseconds} ms after the 429"));
+        Assert.All(log.Where(r => appsB.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt < TimeSpan.FromSeconds(2.5), $"{r.App} of the other subscription waited {(r.At - throttledAt).TotalMilliseconds} ms"));
     }
 
     [Fact]
@@ -216,7 +216,7 @@ public sealed class SubscriptionThrottleTests
 
         // Both of sub-1's connectors finish while sub-0's first one is still running.
         await WaitUntilAsync(() => Volatile.Read(ref sub1Done) == 2, "sub-1's connectors");
-        Assert.Equal(["a0", "b0", "b1"], order.ToArray());
+        Assert.Equal(["a0", "b0", "b1"], order.Order(StringComparer.Ordinal).ToArray());
         blockSub0.SetResult();
         var results = await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(8, results.Count);
@@ -229,8 +229,8 @@ public sealed class SubscriptionThrottleTests
         var services = new ServiceCollection();
         services.AddLogging();
         var builder = services.AddIoMTDeployment();
-        builder.AddKuduDeployer().AddFunctionsHostStatusSignal().AddArmSubscriptionThrottle(o => o.WriteRefillPerSecond = 5).AddArmSubscriptionThrottle();
-        services.AddSingleton<Azure.Core.TokenCredential>(new LoopbackTokenCredential(TimeProvider.System));
+        builder.UseCredential(new LoopbackTokenCredential(TimeProvider.System))
+            .AddKuduDeployer().AddFunctionsHostStatusSignal().AddArmSubscriptionThrottle(o => o.WriteRefillPerSecond = 5).AddArmSubscriptionThrottle();
 
         using var provider = services.BuildServiceProvider();
         var throttle = provider.GetRequiredService<ArmSubscriptionThrottle>();
