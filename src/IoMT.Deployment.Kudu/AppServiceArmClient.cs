@@ -45,10 +45,16 @@ internal sealed class AppServiceClientOptions : ClientOptions
     public static HttpPipeline BuildPipeline(AppServiceOptions options, TokenCredential credential, string scope)
     {
         var clientOptions = new AppServiceClientOptions(options);
+
+        // The subscription throttle runs on every try (a retry takes a token too, and sees the shared pause), before the
+        // token is fetched; it only meters requests to the ARM endpoint (the scm host and the metrics endpoint are not ARM).
+        HttpPipelinePolicy[] perRetry = options.SubscriptionThrottle is { } throttle
+            ? [throttle.CreatePolicy(options.ArmEndpoint), new BearerTokenAuthenticationPolicy(credential, scope)]
+            : [new BearerTokenAuthenticationPolicy(credential, scope)];
         return HttpPipelineBuilder.Build(
             clientOptions,
             perCallPolicies: [],
-            perRetryPolicies: [new BearerTokenAuthenticationPolicy(credential, scope)],
+            perRetryPolicies: perRetry,
             responseClassifier: new ResponseClassifier());
     }
 }
@@ -182,6 +188,25 @@ internal sealed class AppServiceArmClient
             }
 
             yield return page;
+        }
+    }
+
+    /// <summary>
+    /// Sends a GET to <c>{arm}{resourcePath}{suffix}?{query}</c> (the query names its own <c>api-version</c>) and returns the
+    /// message, whose response the caller reads and disposes. Error statuses are returned, not thrown.
+    /// </summary>
+    public async Task<HttpMessage> GetAsync(string resourcePath, string suffix, string query, CancellationToken cancellationToken)
+    {
+        var message = CreateMessage(RequestMethod.Get, new Uri(_endpoint, "/" + resourcePath.Trim('/') + suffix + "?" + query));
+        try
+        {
+            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            return message;
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
         }
     }
 

@@ -61,6 +61,13 @@ public abstract class AppServiceOptions : IValidatableObject
     /// </summary>
     public HttpPipelineTransport? Transport { get; set; }
 
+    /// <summary>
+    /// Gets or sets the per-subscription ARM throttle every request to <see cref="ArmEndpoint"/> goes through, or
+    /// <see langword="null"/> for none. <c>AddArmSubscriptionThrottle</c> sets the one shared instance on every App Service
+    /// adapter's options; set it yourself only when composing without dependency injection.
+    /// </summary>
+    public ArmSubscriptionThrottle? SubscriptionThrottle { get; set; }
+
     /// <inheritdoc/>
     public virtual IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

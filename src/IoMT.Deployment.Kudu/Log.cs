@@ -43,4 +43,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4031, Level = LogLevel.Information, Message = "ARM inventory listed {Connectors} connectors in {Pages} pages in {ElapsedMs} ms")]
     public static partial void InventoryListed(ILogger logger, int connectors, int pages, long elapsedMs);
+
+    [LoggerMessage(EventId = 4040, Level = LogLevel.Warning, Message = "Health signal {Signal} has no data for connector {Connector}: {Reason}")]
+    public static partial void HealthSignalNoData(ILogger logger, string signal, string connector, string reason);
+
+    [LoggerMessage(EventId = 4041, Level = LogLevel.Information, Message = "Health signal {Signal} judges connector {Connector} unhealthy: {Reason}")]
+    public static partial void HealthSignalUnhealthy(ILogger logger, string signal, string connector, string reason);
+
+    [LoggerMessage(EventId = 4042, Level = LogLevel.Debug, Message = "Metrics batch for subscription {Subscription} in region {Region}: {Resources} resources, HTTP {StatusCode}, {ElapsedMs} ms")]
+    public static partial void MetricsBatchRead(ILogger logger, string subscription, string region, int resources, int statusCode, long elapsedMs);
+
+    [LoggerMessage(EventId = 4050, Level = LogLevel.Warning, Message = "ARM throttled subscription {Subscription} (429): every request of it waits {PauseMs} ms")]
+    public static partial void SubscriptionPaused(ILogger logger, string subscription, long pauseMs);
 }

@@ -174,6 +174,9 @@ public sealed class AppFaults
 /// <summary>A Function app (or any site) served by an <see cref="AppServiceHost"/>: its settings, content and counters.</summary>
 public sealed class AppServiceApp
 {
+    /// <summary>Gets what the health routes (host status, metrics) answer for the app.</summary>
+    public AppHealth Health { get; } = new();
+
     private readonly Lock _lock = new();
     private readonly List<DeploymentRecord> _deployments = [];
     private Dictionary<string, string> _settings;

@@ -33,7 +33,7 @@ namespace IoMT.Deployment.Loopback;
 /// <para>Use <see cref="Credential"/> for tokens: it mints test JWTs whose audience is the scope, which the host records
 /// (<see cref="RecordedRequest.TokenAudience"/>) and checks per route (<see cref="AppServiceHostOptions.EnforceAudience"/>).</para>
 /// </remarks>
-public sealed class AppServiceHost : IAsyncDisposable
+public sealed partial class AppServiceHost : IAsyncDisposable
 {
     /// <summary>The DNS suffix of the scm host names.</summary>
     public const string ScmDomain = "scm.appservice.localhost";
@@ -431,6 +431,11 @@ public sealed class AppServiceHost : IAsyncDisposable
     {
         var request = call.Context.Request;
         var segments = request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (await TryHandleHealthAsync(call, segments).ConfigureAwait(false))
+        {
+            return;
+        }
+
         string? subscription = null;
         string? resourceGroup = null;
         string? name = null;
@@ -490,6 +495,11 @@ public sealed class AppServiceHost : IAsyncDisposable
         if (bucket is not null && !bucket.TryTake())
         {
             await TooManyRequestsAsync(call, bucket.Settings.RetryAfterSeconds).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await TakeSubscriptionTokenAsync(call, subscription, isWrite).ConfigureAwait(false))
+        {
             return;
         }
 

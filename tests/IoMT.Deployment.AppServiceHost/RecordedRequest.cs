@@ -26,6 +26,15 @@ public enum AppServiceRoute
 
     /// <summary><c>GET {scm}/api/deployments/latest</c> or <c>GET {scm}/api/deployments/{id}</c>.</summary>
     DeploymentStatus,
+
+    /// <summary><c>GET …/sites/{name}/host/default/properties/status</c>.</summary>
+    HostStatus,
+
+    /// <summary><c>GET …/sites/{name}/providers/Microsoft.Insights/metrics</c>.</summary>
+    Metrics,
+
+    /// <summary><c>POST https://{region}.metrics…/subscriptions/{id}/metrics:getBatch</c>.</summary>
+    MetricsBatch,
 }
 
 /// <summary>One request the host answered.</summary>

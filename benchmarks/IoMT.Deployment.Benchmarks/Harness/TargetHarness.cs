@@ -49,6 +49,7 @@ internal static class TargetHarness
         await Run(() => OverheadTargets.RunAsync(quick), 2, 3);
         await Run(async () => [await HttpPathTarget.RunAsync(quick)], 4);
         await Run(async () => [await DeliveryTarget.RunAsync(quick)], 5);
+        await Run(async () => [await ThrottleTarget.RunAsync(quick)], 6);
 
         var failed = results.Count(r => r.Status == TargetStatus.Fail);
         Console.WriteLine($"targets: {results.Count(r => r.Status == TargetStatus.Pass)} passed, {failed} failed, {results.Count(r => r.Status == TargetStatus.Skipped)} skipped");
