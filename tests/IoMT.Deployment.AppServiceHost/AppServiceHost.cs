@@ -33,7 +33,7 @@ namespace IoMT.Deployment.Loopback;
 /// <para>Use <see cref="Credential"/> for tokens: it mints test JWTs whose audience is the scope, which the host records
 /// (<see cref="RecordedRequest.TokenAudience"/>) and checks per route (<see cref="AppServiceHostOptions.EnforceAudience"/>).</para>
 /// </remarks>
-public sealed class AppServiceHost : IAsyncDisposable
+public sealed partial class AppServiceHost : IAsyncDisposable
 {
     /// <summary>The DNS suffix of the scm host names.</summary>
     public const string ScmDomain = "scm.appservice.localhost";
@@ -136,6 +136,7 @@ public sealed class AppServiceHost : IAsyncDisposable
             var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             host.Port = new Uri(address).Port;
             host.ArmEndpoint = new Uri($"https://127.0.0.1:{host.Port}");
+            host.StartProxy();
             return host;
         }
         catch
@@ -297,6 +298,7 @@ public sealed class AppServiceHost : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        StopProxy();
         if (_web is not null)
         {
             await _web.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -348,7 +350,12 @@ public sealed class AppServiceHost : IAsyncDisposable
             var host = context.Request.Host.Host;
             call.IsScm = host.EndsWith("." + ScmDomain, StringComparison.OrdinalIgnoreCase);
             ReadToken(call);
-            if (call.IsScm)
+            if (!call.IsScm && IsManagedIdentityRequest(context))
+            {
+                call.Route = AppServiceRoute.ManagedIdentityToken;
+                await HandleManagedIdentityAsync(call).ConfigureAwait(false);
+            }
+            else if (call.IsScm)
             {
                 await HandleScmAsync(call, host).ConfigureAwait(false);
             }

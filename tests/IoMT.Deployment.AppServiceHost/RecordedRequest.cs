@@ -26,6 +26,9 @@ public enum AppServiceRoute
 
     /// <summary><c>GET {scm}/api/deployments/latest</c> or <c>GET {scm}/api/deployments/{id}</c>.</summary>
     DeploymentStatus,
+
+    /// <summary><c>GET {IDENTITY_ENDPOINT}?resource=…&amp;api-version=2019-08-01</c>: the App Service managed-identity token endpoint.</summary>
+    ManagedIdentityToken,
 }
 
 /// <summary>One request the host answered.</summary>
