@@ -370,7 +370,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
         }
         finally
         {
-            _requests.Enqueue(new RecordedRequest(
+            var recorded = new RecordedRequest(
                 call.At,
                 call.Route,
                 context.Request.Method,
@@ -380,7 +380,9 @@ public sealed partial class AppServiceHost : IAsyncDisposable
                 call.Dropped ? 0 : context.Response.StatusCode,
                 call.Audience,
                 call.Token is not null,
-                call.RequestBytes));
+                call.RequestBytes);
+            _requests.Enqueue(recorded);
+            NotifyObservers(recorded);
         }
     }
 

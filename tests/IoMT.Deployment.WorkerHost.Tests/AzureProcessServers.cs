@@ -11,6 +11,13 @@ using Microsoft.Azure.Cosmos;
 
 namespace IoMT.Deployment.ProcessTests;
 
+/// <summary>The process tests share one set of servers.</summary>
+[CollectionDefinition(Name)]
+public sealed class ProcessServersCollection : ICollectionFixture<AzureProcessServers>
+{
+    public const string Name = "Process servers";
+}
+
 /// <summary>
 /// Azurite, cosmosdb-server (HTTPS, self-signed) and the loopback App Service host for tests that start a real process
 /// (the CLI, the worker host): the process trusts both certificates through <c>SSL_CERT_FILE</c>, reaches the scm host

@@ -8,7 +8,8 @@ namespace IoMT.Deployment.ProcessTests;
 /// host, signed in with the App Service managed identity (<c>IDENTITY_ENDPOINT</c>/<c>IDENTITY_HEADER</c>) through
 /// <c>DefaultAzureCredential</c>, trusting the test certificates through <c>SSL_CERT_FILE</c>.
 /// </summary>
-public sealed class CliAzureProcessTests : IClassFixture<AzureProcessServers>, IDisposable
+[Collection(ProcessServersCollection.Name)]
+public sealed class CliAzureProcessTests : IDisposable
 {
     private const string ArmAudience = "https://management.azure.com";
     private const string ScmAudience = "https://management.core.windows.net";
