@@ -165,7 +165,7 @@ internal static class AzureWorker
             TenantId = Value("TenantId"),
             ManagedIdentityClientId = Value("ManagedIdentityClientId"),
         }));
-        services.AddSingleton(_ => credential.Value);
+        builder.UseCredential(_ => credential.Value);
 
         void BindBlobs(BlobArtifactOptions o) => azure.GetSection("Blobs").Bind(o);
         void BindLock(BlobRolloutLockOptions o) => azure.GetSection("Blobs:Lock").Bind(o);
@@ -179,7 +179,7 @@ internal static class AzureWorker
         else
         {
             var serviceUri = new Uri(Required("Blobs:ServiceUri", "the blob endpoint of the artifact storage account, such as https://account.blob.core.windows.net"));
-            builder.AddBlobArtifacts(serviceUri, credential.Value, configure: BindBlobs).AddBlobRolloutLock(serviceUri, credential.Value, configure: BindLock);
+            builder.AddBlobArtifacts(serviceUri, configure: BindBlobs).AddBlobRolloutLock(serviceUri, configure: BindLock);
             lockService = new BlobServiceClient(serviceUri, credential.Value);
         }
 

@@ -45,7 +45,7 @@ public sealed class CliAzureProcessTests : IDisposable
         environment["IOMT_DEPLOY__PROVIDER"] = "azure";
         environment["IOMT_DEPLOY__AZURE__BLOBS__CONNECTIONSTRING"] = _servers.StorageConnectionString;
         environment["IOMT_DEPLOY__AZURE__BLOBS__CONTAINERNAME"] = _container;
-        environment["IOMT_DEPLOY__AZURE__BLOBS__CREATECONTAINERIFMISSING"] = "true";
+        environment["IOMT_DEPLOY__AZURE__BLOBS__CREATEIFMISSING"] = "true";
         environment["IOMT_DEPLOY__AZURE__BLOBS__LOCK__CONTAINERNAME"] = _container + "-lock";
         environment["IOMT_DEPLOY__AZURE__COSMOS__ACCOUNTENDPOINT"] = _servers.CosmosEndpoint.AbsoluteUri;
         environment["IOMT_DEPLOY__AZURE__COSMOS__ACCOUNTKEY"] = AzureProcessServers.CosmosAccountKey;

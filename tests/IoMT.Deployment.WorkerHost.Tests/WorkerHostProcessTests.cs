@@ -42,7 +42,7 @@ public sealed class WorkerHostProcessTests : IAsyncLifetime
         services.AddIoMTDeployment().AddBlobArtifactPublisher(_servers.StorageConnectionString, configure: o =>
         {
             o.ContainerName = _container;
-            o.CreateContainerIfMissing = true;
+            o.CreateIfMissing = true;
         });
         _delivery = services.BuildServiceProvider();
         return Task.CompletedTask;
