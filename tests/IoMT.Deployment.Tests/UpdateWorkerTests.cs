@@ -56,6 +56,37 @@ public class UpdateWorkerTests
     };
 
     [Fact]
+    public async Task LastRun_records_each_ended_run_with_its_outcome_and_error_type_but_not_a_stop()
+    {
+        await using var h = new Harness();
+        Assert.Null(h.Worker.LastRun);
+        Assert.Equal(TimeSpan.FromHours(1), h.Worker.Period);
+
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ReturnsAsync(Report());
+        var started = h.Time.GetUtcNow();
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(new UpdateWorkerRun(started, started, UpdateWorkerRunOutcome.Succeeded, null), h.Worker.LastRun);
+
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new RolloutLockHeldException("held"));
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(UpdateWorkerRunOutcome.LockHeld, h.Worker.LastRun!.Outcome);
+        Assert.Equal(h.Time.GetUtcNow(), h.Worker.LastRun.StartedAt);
+
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new ArtifactStoreException("the container https://secret.example/x is gone"));
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(UpdateWorkerRunOutcome.Failed, h.Worker.LastRun!.Outcome);
+        Assert.Equal(nameof(ArtifactStoreException), h.Worker.LastRun.ErrorType);
+
+        var failed = h.Worker.LastRun;
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new OperationCanceledException(stopping.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Worker.RunOnceAsync(stopping.Token));
+        Assert.Same(failed, h.Worker.LastRun);
+    }
+
+    [Fact]
     public async Task Runs_after_the_initial_delay_then_every_period_and_survives_exceptions()
     {
         await using var h = new Harness();
