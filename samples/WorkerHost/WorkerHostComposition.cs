@@ -84,8 +84,22 @@ public static class WorkerHostComposition
             .AddCheck<LastUpdateRunHealthCheck>("last-update-run", timeout: timeout);
 
         AddTelemetry(builder);
+
+        // The operator console (authenticated API + dashboard) when its section names an audience: Entra ID tokens,
+        // reader and operator app roles (see the README's "Operator console").
+        if (ConsoleEnabled(configuration))
+        {
+            builder.Services.AddIoMTOperations(configuration);
+        }
+
         return builder;
     }
+
+    /// <summary>The path the operator console is mapped under, when <c>IoMTOperations:Audience</c> is set.</summary>
+    public const string ConsolePath = "/operations";
+
+    private static bool ConsoleEnabled(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration[IoMT.Deployment.Operations.OperationsOptions.SectionName + ":Audience"]);
 
     /// <summary>Maps the health endpoint (<see cref="HealthPath"/>): 200 when healthy or degraded, 503 when unhealthy, with a JSON body per check.</summary>
     /// <param name="app">The application.</param>
@@ -94,6 +108,11 @@ public static class WorkerHostComposition
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        if (ConsoleEnabled(app.Configuration))
+        {
+            app.MapIoMTOperations(ConsolePath);
+        }
+
         return app;
     }
 

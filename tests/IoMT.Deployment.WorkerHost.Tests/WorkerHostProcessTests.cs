@@ -92,6 +92,8 @@ public sealed class WorkerHostProcessTests : IAsyncLifetime
         environment["IoMTDeployment__Azure__Arm__PollInterval"] = "00:00:00.050";
         environment["IoMTDeployment__Azure__Arm__ConflictRetryDelay"] = "00:00:00.500";
         environment["IoMTDeployment__Azure__Arm__ConflictRetryLimit"] = "60";
+        environment["IoMTOperations__Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
+        environment["IoMTOperations__Audience"] = "api://iomt-operations-test";
         var process = new RunningProcess(Built.Start(Built.WorkerHost, _folder, environment));
         return (process, new Uri($"http://127.0.0.1:{port}/healthz"));
     }
@@ -135,6 +137,18 @@ public sealed class WorkerHostProcessTests : IAsyncLifetime
                 foreach (var check in new[] { "version-store", "artifact-container", "rollout-lock", "last-update-run" })
                 {
                     Assert.Equal("Healthy", checks.GetProperty(check).GetProperty("status").GetString());
+                }
+
+                // The operator console is mapped when IoMTOperations:Audience is set: liveness is anonymous, data is not.
+                var console = new Uri(health, "/operations/");
+                using (var live = await http.GetAsync(new Uri(console, "healthz")))
+                {
+                    Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+                }
+
+                using (var status = await http.GetAsync(new Uri(console, "api/status")))
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, status.StatusCode);
                 }
 
                 // The console exporter writes the IoMT.Deployment meter's instruments to stdout.
