@@ -28,7 +28,7 @@ internal sealed class ArtifactContainer
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        OptionsValidation.ThrowIfInvalid(options);
+        IoMT.Deployment.Composition.DeploymentOptionsValidation.ThrowIfInvalid(options);
         Client = client;
         Options = options;
         _logger = logger;

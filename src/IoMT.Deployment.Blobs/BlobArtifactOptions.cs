@@ -51,5 +51,5 @@ public sealed class BlobArtifactOptions
     /// never creates it.
     /// </summary>
     /// <value>Defaults to <see langword="false"/>: in Azure the container is provisioned with the pipeline's write-only access; turn it on for emulators and local runs.</value>
-    public bool CreateContainerIfMissing { get; set; }
+    public bool CreateIfMissing { get; set; }
 }

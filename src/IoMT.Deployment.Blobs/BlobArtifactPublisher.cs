@@ -430,7 +430,7 @@ public sealed class BlobArtifactPublisher : IArtifactPublisher
         {
             return null;
         }
-        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound && _container.Options.CreateContainerIfMissing)
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.ContainerNotFound && _container.Options.CreateIfMissing)
         {
             await CreateContainerAsync(cancellationToken).ConfigureAwait(false);
             return null;

@@ -1,5 +1,4 @@
 using Azure.Core;
-using Azure.Identity;
 using Azure.Storage.Blobs;
 using IoMT.Deployment;
 using IoMT.Deployment.Blobs;
@@ -18,8 +17,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <remarks>
 /// Each method deliberately replaces whatever implementation of its seam was registered before (the core registers
 /// local file-system defaults with TryAdd), so the blob adapter wins whatever the order of calls. A second call of the
-/// same method adds its <c>configure</c> delegate but keeps the storage client of the first. Clients built from a URI or
-/// a connection string are built once, here, at composition. Options are validated at start
+/// same method adds its <c>configure</c> delegate but keeps the storage client of the first. A client for a service URI
+/// uses the credential set once on the builder (<c>UseCredential</c>); one for a connection string is built here, at
+/// composition. Options are validated at start
 /// (<see cref="OptionsBuilderExtensions.ValidateOnStart{TOptions}(OptionsBuilder{TOptions})"/>) and when first resolved.
 /// </remarks>
 public static class BlobDeploymentBuilderExtensions
@@ -39,15 +39,14 @@ public static class BlobDeploymentBuilderExtensions
     public static IIoMTDeploymentBuilder AddBlobArtifacts(this IIoMTDeploymentBuilder builder, Func<IServiceProvider, BlobContainerClient> containerFactory, Action<BlobArtifactOptions>? configure = null) =>
         AddArtifactSource(builder, FromContainerFactory(containerFactory), configure);
 
-    /// <summary>Registers the blob artifact source (<see cref="IArtifactSource"/>, read only) for a storage account reached with a token credential.</summary>
+    /// <summary>Registers the blob artifact source (<see cref="IArtifactSource"/>, read only) for a storage account reached with the credential set by <see cref="IoMTDeploymentBuilderExtensions.UseCredential(IIoMTDeploymentBuilder, TokenCredential)"/>.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
     /// <param name="serviceUri">The blob service endpoint, for example <c>https://account.blob.core.windows.net</c>.</param>
-    /// <param name="credential">The credential (needs Storage Blob Data Reader on the container); <see langword="null"/> for <see cref="DefaultAzureCredential"/>.</param>
     /// <param name="clientOptions">The client options (retries, transport); <see langword="null"/> for the defaults.</param>
     /// <param name="configure">Configures the options (container name, page size).</param>
     /// <returns>The builder.</returns>
-    public static IIoMTDeploymentBuilder AddBlobArtifacts(this IIoMTDeploymentBuilder builder, Uri serviceUri, TokenCredential? credential = null, BlobClientOptions? clientOptions = null, Action<BlobArtifactOptions>? configure = null) =>
-        AddArtifactSource(builder, FromServiceClient(CreateServiceClient(serviceUri, credential, clientOptions)), configure);
+    public static IIoMTDeploymentBuilder AddBlobArtifacts(this IIoMTDeploymentBuilder builder, Uri serviceUri, BlobClientOptions? clientOptions = null, Action<BlobArtifactOptions>? configure = null) =>
+        AddArtifactSource(builder.RequireCredential<BlobArtifactOptions>("AddBlobArtifacts(serviceUri)"), FromServiceUri(serviceUri, clientOptions, "AddBlobArtifacts(serviceUri)"), configure);
 
     /// <summary>Registers the blob artifact source (<see cref="IArtifactSource"/>, read only) for a storage connection string, for emulators and local runs.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
@@ -73,15 +72,14 @@ public static class BlobDeploymentBuilderExtensions
     public static IIoMTDeploymentBuilder AddBlobArtifactPublisher(this IIoMTDeploymentBuilder builder, Func<IServiceProvider, BlobContainerClient> containerFactory, Action<BlobArtifactOptions>? configure = null) =>
         AddArtifactPublisher(builder, FromContainerFactory(containerFactory), configure);
 
-    /// <summary>Registers the blob artifact publisher (<see cref="IArtifactPublisher"/>) for a storage account reached with a token credential.</summary>
+    /// <summary>Registers the blob artifact publisher (<see cref="IArtifactPublisher"/>) for a storage account reached with the credential set by <see cref="IoMTDeploymentBuilderExtensions.UseCredential(IIoMTDeploymentBuilder, TokenCredential)"/>.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
     /// <param name="serviceUri">The blob service endpoint.</param>
-    /// <param name="credential">The credential (needs Storage Blob Data Contributor on the container); <see langword="null"/> for <see cref="DefaultAzureCredential"/>.</param>
     /// <param name="clientOptions">The client options; <see langword="null"/> for the defaults.</param>
     /// <param name="configure">Configures the options (container name, block size, concurrency, container creation).</param>
     /// <returns>The builder.</returns>
-    public static IIoMTDeploymentBuilder AddBlobArtifactPublisher(this IIoMTDeploymentBuilder builder, Uri serviceUri, TokenCredential? credential = null, BlobClientOptions? clientOptions = null, Action<BlobArtifactOptions>? configure = null) =>
-        AddArtifactPublisher(builder, FromServiceClient(CreateServiceClient(serviceUri, credential, clientOptions)), configure);
+    public static IIoMTDeploymentBuilder AddBlobArtifactPublisher(this IIoMTDeploymentBuilder builder, Uri serviceUri, BlobClientOptions? clientOptions = null, Action<BlobArtifactOptions>? configure = null) =>
+        AddArtifactPublisher(builder.RequireCredential<BlobArtifactOptions>("AddBlobArtifactPublisher(serviceUri)"), FromServiceUri(serviceUri, clientOptions, "AddBlobArtifactPublisher(serviceUri)"), configure);
 
     /// <summary>Registers the blob artifact publisher (<see cref="IArtifactPublisher"/>) for a storage connection string, for emulators and local runs.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
@@ -107,15 +105,14 @@ public static class BlobDeploymentBuilderExtensions
     public static IIoMTDeploymentBuilder AddBlobRolloutLock(this IIoMTDeploymentBuilder builder, Func<IServiceProvider, BlobContainerClient> containerFactory, Action<BlobRolloutLockOptions>? configure = null) =>
         AddRolloutLock(builder, FromContainerFactory(containerFactory), configure);
 
-    /// <summary>Registers the blob-lease rollout lock (<see cref="IRolloutLock"/>) for a storage account reached with a token credential.</summary>
+    /// <summary>Registers the blob-lease rollout lock (<see cref="IRolloutLock"/>) for a storage account reached with the credential set by <see cref="IoMTDeploymentBuilderExtensions.UseCredential(IIoMTDeploymentBuilder, TokenCredential)"/>.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
     /// <param name="serviceUri">The blob service endpoint.</param>
-    /// <param name="credential">The credential (needs Storage Blob Data Contributor on the lock container); <see langword="null"/> for <see cref="DefaultAzureCredential"/>.</param>
     /// <param name="clientOptions">The client options; <see langword="null"/> for the defaults.</param>
     /// <param name="configure">Configures the options (lock container and blob, lease duration, renewal interval).</param>
     /// <returns>The builder.</returns>
-    public static IIoMTDeploymentBuilder AddBlobRolloutLock(this IIoMTDeploymentBuilder builder, Uri serviceUri, TokenCredential? credential = null, BlobClientOptions? clientOptions = null, Action<BlobRolloutLockOptions>? configure = null) =>
-        AddRolloutLock(builder, FromServiceClient(CreateServiceClient(serviceUri, credential, clientOptions)), configure);
+    public static IIoMTDeploymentBuilder AddBlobRolloutLock(this IIoMTDeploymentBuilder builder, Uri serviceUri, BlobClientOptions? clientOptions = null, Action<BlobRolloutLockOptions>? configure = null) =>
+        AddRolloutLock(builder.RequireCredential<BlobRolloutLockOptions>("AddBlobRolloutLock(serviceUri)"), FromServiceUri(serviceUri, clientOptions, "AddBlobRolloutLock(serviceUri)"), configure);
 
     /// <summary>Registers the blob-lease rollout lock (<see cref="IRolloutLock"/>) for a storage connection string, for emulators and local runs.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
@@ -128,62 +125,32 @@ public static class BlobDeploymentBuilderExtensions
 
     private static IIoMTDeploymentBuilder AddArtifactSource(IIoMTDeploymentBuilder builder, Func<IServiceProvider, string, BlobContainerClient> container, Action<BlobArtifactOptions>? configure)
     {
-        AddValidatedOptions(builder, configure);
-        builder.Services.TryAddSingleton(sp =>
+        builder.AddValidatedOptions(configure);
+        return builder.ReplaceSeam<IArtifactSource, BlobArtifactSource>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<BlobArtifactOptions>>().Value;
             return new BlobArtifactSource(container(sp, options.ContainerName), options, sp.GetService<ILogger<BlobArtifactSource>>());
         });
-        Override<IArtifactSource, BlobArtifactSource>(builder.Services);
-        return builder;
     }
 
     private static IIoMTDeploymentBuilder AddArtifactPublisher(IIoMTDeploymentBuilder builder, Func<IServiceProvider, string, BlobContainerClient> container, Action<BlobArtifactOptions>? configure)
     {
-        AddValidatedOptions(builder, configure);
-        builder.Services.TryAddSingleton(sp =>
+        builder.AddValidatedOptions(configure);
+        return builder.ReplaceSeam<IArtifactPublisher, BlobArtifactPublisher>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<BlobArtifactOptions>>().Value;
             return new BlobArtifactPublisher(container(sp, options.ContainerName), options, sp.GetService<ILogger<BlobArtifactPublisher>>());
         });
-        Override<IArtifactPublisher, BlobArtifactPublisher>(builder.Services);
-        return builder;
     }
 
     private static IIoMTDeploymentBuilder AddRolloutLock(IIoMTDeploymentBuilder builder, Func<IServiceProvider, string, BlobContainerClient> container, Action<BlobRolloutLockOptions>? configure)
     {
-        AddValidatedOptions(builder, configure);
-        builder.Services.TryAddSingleton(sp =>
+        builder.AddValidatedOptions(configure);
+        return builder.ReplaceSeam<IRolloutLock, BlobRolloutLock>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<BlobRolloutLockOptions>>().Value;
             return new BlobRolloutLock(container(sp, options.ContainerName), options, sp.GetService<TimeProvider>(), sp.GetService<ILogger<BlobRolloutLock>>());
         });
-        Override<IRolloutLock, BlobRolloutLock>(builder.Services);
-        return builder;
-    }
-
-    private static void AddValidatedOptions<TOptions>(IIoMTDeploymentBuilder builder, Action<TOptions>? configure)
-        where TOptions : class
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<TOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        options.ValidateOnStart();
-        // ValidateDataAnnotations() would add a validator per call; TryAddEnumerable keeps one however often this runs.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(OptionsValidation.Validator<TOptions>()));
-    }
-
-    /// <summary>Points the seam at the blob implementation, removing any earlier registration (the core's local defaults).</summary>
-    private static void Override<TService, TImplementation>(IServiceCollection services)
-        where TService : class
-        where TImplementation : class, TService
-    {
-        services.RemoveAll<TService>();
-        services.AddSingleton<TService>(sp => sp.GetRequiredService<TImplementation>());
     }
 
     private static Func<IServiceProvider, string, BlobContainerClient> FromRegisteredServiceClient() =>
@@ -198,10 +165,10 @@ public static class BlobDeploymentBuilderExtensions
         return (sp, _) => containerFactory(sp) ?? throw new InvalidOperationException("The container factory given to the IoMT.Deployment blob adapter returned null.");
     }
 
-    private static BlobServiceClient CreateServiceClient(Uri serviceUri, TokenCredential? credential, BlobClientOptions? clientOptions)
+    private static Func<IServiceProvider, string, BlobContainerClient> FromServiceUri(Uri serviceUri, BlobClientOptions? clientOptions, string requiredBy)
     {
         ArgumentNullException.ThrowIfNull(serviceUri);
-        return new BlobServiceClient(serviceUri, credential ?? new DefaultAzureCredential(), clientOptions);
+        return (sp, containerName) => new BlobServiceClient(serviceUri, sp.GetDeploymentCredential(requiredBy), clientOptions).GetBlobContainerClient(containerName);
     }
 
     private static BlobServiceClient CreateServiceClient(string connectionString, BlobClientOptions? clientOptions)

@@ -37,7 +37,7 @@ public sealed class BlobRolloutLock : IRolloutLock
     {
         ArgumentNullException.ThrowIfNull(container);
         options ??= new BlobRolloutLockOptions();
-        OptionsValidation.ThrowIfInvalid(options);
+        IoMT.Deployment.Composition.DeploymentOptionsValidation.ThrowIfInvalid(options);
         _container = container;
         _options = options;
         _timeProvider = timeProvider ?? TimeProvider.System;

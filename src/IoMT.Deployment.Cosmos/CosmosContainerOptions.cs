@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Azure.Core;
 using Microsoft.Azure.Cosmos;
 
 namespace IoMT.Deployment.Cosmos;
@@ -12,7 +11,7 @@ namespace IoMT.Deployment.Cosmos;
 /// The client comes from one of three places, chosen at composition and built once:
 /// a <see cref="CosmosClient"/> registered in the service collection (when <see cref="AccountEndpoint"/> is not set; register
 /// one client to share it between the version store and the inventory), or <see cref="AccountEndpoint"/> with a
-/// <see cref="Credential"/> (<c>DefaultAzureCredential</c> when none is given), or <see cref="AccountEndpoint"/> with an
+/// the credential set once on the builder (<c>UseCredential</c>; start-up fails naming it when none is set), or <see cref="AccountEndpoint"/> with an
 /// <see cref="AccountKey"/> (emulators and test servers).
 /// </para>
 /// <para>
@@ -33,15 +32,10 @@ public abstract class CosmosContainerOptions
     /// <value>The default is <see langword="null"/>: use the <see cref="CosmosClient"/> registered in the service collection.</value>
     public Uri? AccountEndpoint { get; set; }
 
-    /// <summary>Gets or sets the credential for <see cref="AccountEndpoint"/>.</summary>
-    /// <value>The default is <see langword="null"/>: <c>DefaultAzureCredential</c> unless <see cref="AccountKey"/> is set.</value>
-    public TokenCredential? Credential { get; set; }
-
     /// <summary>
     /// Gets or sets the base64 account key for <see cref="AccountEndpoint"/>, for emulators and test servers. Never logged.
-    /// Excludes <see cref="Credential"/>.
     /// </summary>
-    /// <value>The default is <see langword="null"/>: authenticate with <see cref="Credential"/>.</value>
+    /// <value>The default is <see langword="null"/>: authenticate with the builder's credential (<c>UseCredential</c>).</value>
     public string? AccountKey { get; set; }
 
     /// <summary>

@@ -52,21 +52,19 @@ public static class CosmosDeploymentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        var services = builder.Services;
-        services.AddOptions<TOptions>()
-            .Configure(configure)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, CosmosOptionsValidator<TOptions>>());
-        services.TryAddSingleton<CosmosClientSource<TOptions>>();
-        services.TryAddSingleton(sp => create(
+        builder.AddValidatedOptions<TOptions, CosmosOptionsValidator<TOptions>>(configure);
+
+        // Without an account key, the endpoint is reached with the builder's credential (UseCredential).
+        builder.RequireCredential<TOptions>(RequiredBy<TOptions>(), static o => o.AccountEndpoint is not null && string.IsNullOrEmpty(o.AccountKey));
+        builder.Services.TryAddSingleton<CosmosClientSource<TOptions>>();
+
+        // Deliberately replaces the core's local default (and any earlier registration): one of each per host.
+        return builder.ReplaceSeam<TService, TAdapter>(sp => create(
             sp.GetRequiredService<CosmosClientSource<TOptions>>().Client,
             sp.GetRequiredService<IOptions<TOptions>>().Value,
             sp));
-
-        // Deliberately replace the core's local default (and any earlier registration): one of each per host.
-        services.RemoveAll<TService>();
-        services.AddSingleton<TService>(sp => sp.GetRequiredService<TAdapter>());
-        return builder;
     }
+
+    internal static string RequiredBy<TOptions>() =>
+        typeof(TOptions) == typeof(CosmosVersionStoreOptions) ? "AddCosmosVersionStore (AccountEndpoint without AccountKey)" : "AddCosmosConnectorInventory (AccountEndpoint without AccountKey)";
 }

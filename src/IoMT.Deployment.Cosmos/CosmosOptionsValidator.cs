@@ -21,22 +21,17 @@ internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService
         {
             if (!services.IsService(typeof(CosmosClient)))
             {
-                failures.Add($"{type}.AccountEndpoint is not set and no CosmosClient is registered in the service collection: set the endpoint (with a Credential or an AccountKey) or register a CosmosClient.");
+                failures.Add($"{type}.AccountEndpoint is not set and no CosmosClient is registered in the service collection: set the endpoint (with an AccountKey, or the builder's UseCredential) or register a CosmosClient.");
             }
 
-            if (options.AccountKey is not null || options.Credential is not null)
+            if (options.AccountKey is not null)
             {
-                failures.Add($"{type}.AccountKey and {type}.Credential need {type}.AccountEndpoint.");
+                failures.Add($"{type}.AccountKey needs {type}.AccountEndpoint.");
             }
         }
         else if (!options.AccountEndpoint.IsAbsoluteUri || (options.AccountEndpoint.Scheme != Uri.UriSchemeHttps && options.AccountEndpoint.Scheme != Uri.UriSchemeHttp))
         {
             failures.Add($"{type}.AccountEndpoint must be an absolute https:// (or, for a local server, http://) URI.");
-        }
-
-        if (options.AccountKey is not null && options.Credential is not null)
-        {
-            failures.Add($"{type}.AccountKey and {type}.Credential are both set: use one.");
         }
 
         if (options.AccountKey is not null && !IsBase64(options.AccountKey))

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Azure.Identity;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
 
@@ -258,20 +257,20 @@ internal sealed class CosmosClientSource<TOptions> : IDisposable
         }
         else
         {
-            Client = Create(value);
+            Client = Create(value, () => Microsoft.Extensions.DependencyInjection.IoMTDeploymentBuilderExtensions.GetDeploymentCredential(services, Microsoft.Extensions.DependencyInjection.CosmosDeploymentBuilderExtensions.RequiredBy<TOptions>()));
             _owned = true;
         }
     }
 
     public CosmosClient Client { get; }
 
-    public static CosmosClient Create(CosmosContainerOptions options)
+    public static CosmosClient Create(CosmosContainerOptions options, Func<Azure.Core.TokenCredential>? credential = null)
     {
         var endpoint = options.AccountEndpoint!.AbsoluteUri;
         var clientOptions = new CosmosClientOptions { ApplicationName = "IoMT.Deployment" };
         options.ConfigureClientOptions?.Invoke(clientOptions);
         return string.IsNullOrEmpty(options.AccountKey)
-            ? new CosmosClient(endpoint, options.Credential ?? new DefaultAzureCredential(), clientOptions)
+            ? new CosmosClient(endpoint, (credential ?? throw new InvalidOperationException("No AccountKey and no credential for the Cosmos DB account."))(), clientOptions)
             : new CosmosClient(endpoint, options.AccountKey, clientOptions);
     }
 

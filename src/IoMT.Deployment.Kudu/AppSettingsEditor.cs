@@ -59,11 +59,7 @@ internal sealed class AppSettingsEditor(AppServiceArmClient arm, SiteGates gates
             }
             catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
             {
-                throw new DeploymentFailedException(
-                    connector.Id,
-                    Sentence.End($"Writing the app settings of connector '{connector.Id}' for build {build} failed: {ServiceFailures.Describe(ex)}"),
-                    ex,
-                    ServiceFailures.KindOf(ex));
+                throw ServiceFailures.Fail(connector.Id, $"Writing the app settings of connector '{connector.Id}' for build {build} failed", ex);
             }
         }
     }

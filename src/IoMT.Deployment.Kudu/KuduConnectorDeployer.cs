@@ -99,11 +99,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
             {
                 // A failure may mean the cached scm host is stale: read it again next time.
                 _scmBases.TryRemove(siteId.ToString(), out _);
-                throw new DeploymentFailedException(
-                    connector.Id,
-                    Sentence.End($"Deploying build {package.Build} to connector '{connector.Id}' failed: {ServiceFailures.Describe(ex)}"),
-                    ex,
-                    ServiceFailures.KindOf(ex));
+                throw ServiceFailures.Fail(connector.Id, $"Deploying build {package.Build} to connector '{connector.Id}' failed", ex);
             }
         }
 
@@ -303,11 +299,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
         }
         catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
         {
-            return new DeploymentFailedException(
-                connector.Id,
-                Sentence.End($"{failure}; whether the Function app '{siteId.Name}' still exists could not be read from ARM: {ServiceFailures.Describe(ex)}") + detail,
-                inner,
-                ServiceFailures.KindOf(ex));
+            return ServiceFailures.Fail(connector.Id, $"{failure}; whether the Function app '{siteId.Name}' still exists could not be read from ARM", ex, detail, inner);
         }
 
         if (site is null)

@@ -69,11 +69,7 @@ public sealed class RunFromPackageConnectorDeployer : AppServiceConnectorDeploye
         }
         catch (Exception ex) when (ServiceFailures.IsServiceFailure(ex, cancellationToken))
         {
-            throw new DeploymentFailedException(
-                connector.Id,
-                Sentence.End($"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed: {ServiceFailures.Describe(ex)}"),
-                ex,
-                ServiceFailures.KindOf(ex));
+            throw ServiceFailures.Fail(connector.Id, $"Build {package.Build} is set on connector '{connector.Id}' but syncing its function triggers failed", ex);
         }
 
         var elapsedMs = (long)Time.GetElapsedTime(started).TotalMilliseconds;

@@ -10,6 +10,14 @@ namespace IoMT.Deployment.Kudu;
 /// </summary>
 internal static class ServiceFailures
 {
+    /// <summary>
+    /// The one way the App Service deployers turn a service failure into the connector's failure: what was being done,
+    /// then what the service answered, classified (<see cref="DeploymentFailureKind"/>) so a threshold can tell a bad
+    /// build from throttling.
+    /// </summary>
+    public static DeploymentFailedException Fail(string connectorId, string whatFailed, Exception ex, string? detail = null, Exception? innerException = null) =>
+        new(connectorId, Sentence.End($"{whatFailed}: {Describe(ex)}") + detail, innerException ?? ex, KindOf(ex));
+
     public static bool IsServiceFailure(Exception ex, CancellationToken cancellationToken) =>
         ex is RequestFailedException or AggregateException
         || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);

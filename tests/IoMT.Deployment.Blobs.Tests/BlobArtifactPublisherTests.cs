@@ -369,7 +369,7 @@ public sealed class BlobArtifactPublisherTests(AzuriteFixture azurite)
         var container = azurite.ServiceClient.GetBlobContainerClient(AzuriteFixture.NewContainerName("new"));
 
         await Assert.ThrowsAsync<ArtifactStoreException>(() => new BlobArtifactPublisher(container).PublishAsync(Build("1"), new MemoryStream(Zip(1))));
-        var result = await new BlobArtifactPublisher(container, new BlobArtifactOptions { CreateContainerIfMissing = true })
+        var result = await new BlobArtifactPublisher(container, new BlobArtifactOptions { CreateIfMissing = true })
             .PublishAsync(Build("1"), new MemoryStream(Zip(1)));
 
         Assert.Equal(PublishOutcome.Created, result.Outcome);

@@ -133,9 +133,11 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IDisposable
     {
         var services = new ServiceCollection();
         services.AddIoMTDeployment()
+            .UseCredential(new Azure.Identity.ClientSecretCredential("tenant", "client", "not-a-secret"))
             .AddBlobArtifacts(new Uri("https://account.blob.core.windows.net"), configure: o => o.ContainerName = "artifacts")
             .AddBlobRolloutLock(new Uri("https://account.blob.core.windows.net"));
         using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
 
         var source = Assert.IsType<BlobArtifactSource>(provider.GetRequiredService<IArtifactSource>());
         var rolloutLock = Assert.IsType<BlobRolloutLock>(provider.GetRequiredService<IRolloutLock>());
@@ -143,6 +145,23 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal("artifacts", source.ContainerName);
         Assert.Equal("iomt-rollout-lock/rollout.lock", rolloutLock.LockBlob);
         Assert.Null(provider.GetService<IArtifactPublisher>());
+    }
+
+    [Fact]
+    public void A_service_uri_without_the_builders_credential_fails_at_start_naming_the_call_to_make()
+    {
+        var services = new ServiceCollection();
+        services.AddIoMTDeployment()
+            .AddBlobArtifacts(new Uri("https://account.blob.core.windows.net"), configure: o => o.ContainerName = "artifacts")
+            .AddBlobRolloutLock(new Uri("https://account.blob.core.windows.net"));
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<AggregateException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        var messages = error.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures).ToList();
+        Assert.Contains(messages, m => m.StartsWith("AddBlobArtifacts(serviceUri) needs an Azure credential and none is set: call .UseCredential(credential)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("AddBlobRolloutLock(serviceUri) needs an Azure credential", StringComparison.Ordinal));
+        Assert.Contains(".UseCredential(", Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IArtifactSource>()).Message, StringComparison.Ordinal);
     }
 
     [Fact]

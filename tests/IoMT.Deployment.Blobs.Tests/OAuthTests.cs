@@ -64,8 +64,9 @@ public sealed class OAuthTests(AzuriteOAuthFixture azurite)
         var containerName = AzuriteFixture.NewContainerName("oauth");
         var services = new ServiceCollection();
         services.AddIoMTDeployment()
-            .AddBlobArtifacts(azurite.ServiceUri, credential, azurite.ClientOptions(), o => o.ContainerName = containerName)
-            .AddBlobArtifactPublisher(azurite.ServiceUri, credential, azurite.ClientOptions(), o => o.CreateContainerIfMissing = true);
+            .UseCredential(credential)
+            .AddBlobArtifacts(azurite.ServiceUri, azurite.ClientOptions(), o => o.ContainerName = containerName)
+            .AddBlobArtifactPublisher(azurite.ServiceUri, azurite.ClientOptions(), o => o.CreateIfMissing = true);
         await using var provider = services.BuildServiceProvider();
 
         var published = await provider.GetRequiredService<IArtifactPublisher>().PublishAsync(Build("20201105.3"), new MemoryStream(Zip(3)));

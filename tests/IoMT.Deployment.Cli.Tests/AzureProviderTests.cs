@@ -57,7 +57,7 @@ public sealed class AzureProviderTests : IClassFixture<AzuriteFixture>, IDisposa
             ["IOMT_DEPLOY__PROVIDER"] = "azure",
             ["IOMT_DEPLOY__AZURE__BLOBS__CONNECTIONSTRING"] = _azurite.ConnectionString,
             ["IOMT_DEPLOY__AZURE__BLOBS__CONTAINERNAME"] = container,
-            ["IOMT_DEPLOY__AZURE__BLOBS__CREATECONTAINERIFMISSING"] = "true",
+            ["IOMT_DEPLOY__AZURE__BLOBS__CREATEIFMISSING"] = "true",
         };
         var folder = _ws.MakeFunction(1);
 

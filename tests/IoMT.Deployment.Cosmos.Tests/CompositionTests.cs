@@ -156,11 +156,10 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
     {
         var credential = new RecordingCredential();
         var database = CosmosServerFixture.NewName("db");
-        await using var provider = BareHost().AddCosmosVersionStore(o =>
+        await using var provider = BareHost().UseCredential(credential).AddCosmosVersionStore(o =>
         {
             Point(o, database);
             o.AccountKey = null;
-            o.Credential = credential;
         }).Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
 
@@ -182,7 +181,7 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
         { "StateDocumentId", o => o.StateDocumentId = "state#1" },
         { "HistoryLimit", o => o.HistoryLimit = 0 },
         { "AccountKey", o => o.AccountKey = "not base64 !" },
-        { "AccountKey and CosmosVersionStoreOptions.Credential are both set", o => o.Credential = new ClientSecretCredential("t", "c", "s") },
+        { "AddCosmosVersionStore (AccountEndpoint without AccountKey) needs an Azure credential and none is set: call .UseCredential(credential)", o => o.AccountKey = null },
         { "AccountEndpoint", o => o.AccountEndpoint = new Uri("ftp://example.com/") },
         { "AccountEndpoint is not set and no CosmosClient", o => { o.AccountEndpoint = null; o.AccountKey = null; } },
     };

@@ -36,7 +36,6 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
     {
         var connectionString = servers.StorageConnectionString;
         var services = new ServiceCollection().AddLogging();
-        services.AddSingleton<TokenCredential>(Host.Credential);
         services.AddIoMTDeployment(o =>
             {
                 o.MaxParallelism = 8;
@@ -46,6 +45,7 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
             .AddBlobRolloutLock(connectionString, configure: o => o.ContainerName = LockContainer)
             .AddCosmosVersionStore(UseCosmos)
             .AddCosmosConnectorInventory(UseCosmos)
+            .UseCredential(Host.Credential)
             .AddKuduDeployer(o =>
             {
                 o.ArmEndpoint = Host.ArmEndpoint;
@@ -68,7 +68,7 @@ internal sealed class ProductionWorld(TestServersFixture servers) : IAsyncDispos
             .AddBlobArtifactPublisher(servers.StorageConnectionString, configure: o =>
             {
                 o.ContainerName = ArtifactContainer;
-                o.CreateContainerIfMissing = true;
+                o.CreateIfMissing = true;
             });
         return Track(services.BuildServiceProvider());
     }

@@ -1,5 +1,4 @@
 using Azure.Core;
-using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Moq;
@@ -13,11 +12,17 @@ public sealed class CompositionTests
         public IServiceCollection Services { get; } = services;
     }
 
-    private static (IServiceCollection Services, IIoMTDeploymentBuilder Builder) NewBuilder()
+    private static (IServiceCollection Services, IIoMTDeploymentBuilder Builder) NewBuilder(bool withCredential = true)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        return (services, new Builder(services));
+        var builder = new Builder(services);
+        if (withCredential)
+        {
+            builder.UseCredential(new Loopback.LoopbackTokenCredential());
+        }
+
+        return (services, builder);
     }
 
     private static string StartupValidationError(IServiceProvider provider)
@@ -42,7 +47,44 @@ public sealed class CompositionTests
         Assert.IsType<KuduConnectorDeployer>(deployer);
         Assert.Same(deployer, provider.GetRequiredService<IConnectorDeployer>());
         Assert.Equal(TimeSpan.FromSeconds(3), provider.GetRequiredService<IOptions<KuduDeployerOptions>>().Value.PollInterval);
-        Assert.IsType<DefaultAzureCredential>(provider.GetRequiredService<TokenCredential>());
+    }
+
+    [Theory]
+    [InlineData("AddKuduDeployer")]
+    [InlineData("AddRunFromPackageDeployer")]
+    [InlineData("AddArmConnectorInventory")]
+    public void Without_a_credential_start_up_fails_naming_the_call_to_make_and_no_default_is_taken(string adapter)
+    {
+        var (services, builder) = NewBuilder(withCredential: false);
+        _ = adapter switch
+        {
+            "AddKuduDeployer" => builder.AddKuduDeployer(),
+            "AddRunFromPackageDeployer" => builder.AddRunFromPackageDeployer(),
+            _ => builder.AddArmConnectorInventory(o => o.SubscriptionId = Guid.NewGuid().ToString()),
+        };
+
+        using var provider = services.BuildServiceProvider();
+
+        var message = StartupValidationError(provider);
+        Assert.Contains(adapter + " needs an Azure credential", message, StringComparison.Ordinal);
+        Assert.Contains(".UseCredential(", message, StringComparison.Ordinal);
+        Assert.Null(provider.GetService<TokenCredential>());
+        var resolve = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService(adapter == "AddArmConnectorInventory" ? typeof(IConnectorInventory) : typeof(IConnectorDeployer)));
+        Assert.Contains(".UseCredential(", resolve.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_credential_set_once_on_the_builder_reaches_every_adapter()
+    {
+        var (services, builder) = NewBuilder(withCredential: false);
+        var credential = new Loopback.LoopbackTokenCredential();
+        builder.AddKuduDeployer().UseCredential(credential).AddArmConnectorInventory(o => o.SubscriptionId = Guid.NewGuid().ToString());
+
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.Same(credential, provider.GetRequiredService<TokenCredential>());
+        Assert.Single(services, d => d.ServiceType == typeof(TokenCredential));
     }
 
     [Fact]
@@ -60,9 +102,9 @@ public sealed class CompositionTests
     [Fact]
     public void AddArmConnectorInventory_replaces_the_local_inventory_and_keeps_a_registered_credential()
     {
-        var (services, builder) = NewBuilder();
+        var (services, builder) = NewBuilder(withCredential: false);
         var credential = new Loopback.LoopbackTokenCredential();
-        services.AddSingleton<TokenCredential>(credential);
+        builder.UseCredential(credential);
         services.AddSingleton(Mock.Of<IConnectorInventory>());
 
         builder.AddArmConnectorInventory(o => o.SubscriptionId = Guid.NewGuid().ToString()).AddArmConnectorInventory();
@@ -82,6 +124,7 @@ public sealed class CompositionTests
         var root = Path.Combine(Path.GetTempPath(), "iomt-kudu-" + Guid.NewGuid().ToString("N"));
 
         services.AddIoMTDeployment()
+            .UseCredential(new Loopback.LoopbackTokenCredential())
             .AddLocalProvider(o => o.Root = root)
             .AddKuduDeployer()
             .AddArmConnectorInventory(o => o.SubscriptionId = Guid.NewGuid().ToString());

@@ -33,10 +33,10 @@ public sealed class EngineEndToEndTests(AppServiceHostFixture fixture) : IDispos
 
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSingleton<TokenCredential>(host.Credential);
         services.AddIoMTDeployment(o => o.MaxParallelism = 4)
             .AddLocalProvider(o => o.Root = _root)
             .AddLocalArtifactPublisher()
+            .UseCredential(host.Credential)
             .AddKuduDeployer(o => Configure(o, host))
             .AddArmConnectorInventory(o =>
             {

@@ -121,11 +121,11 @@ internal static class HttpPathTarget
         var artifacts = new InMemoryArtifactSource(package.Build, package.Content.ToArray());
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.ClearProviders().AddProvider(new NoOpSinkProvider()).SetMinimumLevel(LogLevel.Information));
-        services.AddSingleton<TokenCredential>(credential);
         services.AddSingleton<IArtifactSource>(artifacts);
         services.AddSingleton<IVersionStore>(new InMemoryVersionStore(VersionState.Empty with { Current = BuildNumber.Parse("1") }));
         services.AddSingleton<IConnectorInventory>(new StaticInventory([.. apps.Select(a => a.Target)]));
         services.AddIoMTDeployment(o => o.MaxParallelism = parallelism)
+            .UseCredential(credential)
             .AddKuduDeployer(o => Configure(o, host));
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<IRolloutEngine>();

@@ -101,51 +101,65 @@ internal static class ConnectorCommands
         return command;
     }
 
-    private static Command Add(CommandRunner runner)
-    {
-        var names = Names("The connectors to add: letters, digits, '-', '_' and '.', at most 64 characters.");
-        var format = GlobalOptions.CreateFormat("--output", "--format");
-        var command = new Command("add", "Adds connectors to the local fleet: each gets an app folder with empty settings. Existing ones are left as they are.")
+    private static Command Add(CommandRunner runner) => FleetChange(
+        runner,
+        "add",
+        "Adds connectors to the local fleet: each gets an app folder with empty settings. Existing ones are left as they are.",
+        "The connectors to add: letters, digits, '-', '_' and '.', at most 64 characters.",
+        requireExistingRoot: false,
+        ("Added", "Already in the fleet"),
+        async (fleet, ids, session, cancellationToken) =>
         {
-            names,
-            format,
-        };
-        runner.SetAction(command, format, CommandNeeds.LocalFleet, requireExistingRoot: false, flags: null, async (parse, session, cancellationToken) =>
-        {
-            var ids = parse.GetRequiredValue(names);
             foreach (var id in ids)
             {
                 RequireSafeName(id);
             }
 
-            var added = await LocalFleetOf(session).AddAsync(ids, cancellationToken).ConfigureAwait(false);
+            var added = await fleet.AddAsync(ids, cancellationToken).ConfigureAwait(false);
             if (added.Count > 0)
             {
                 Log.ConnectorsAdded(session.Logger, string.Join(", ", added));
             }
 
-            var result = new ConnectorChangeResult(added, [.. ids.Distinct(StringComparer.Ordinal).Except(added, StringComparer.Ordinal)]);
-            session.Emit(result, (w, r) => TextOutput.Write(w, r, "Added", "Already in the fleet"));
-            return ExitCodes.Success;
+            return new ConnectorChangeResult(added, [.. ids.Except(added, StringComparer.Ordinal)]);
         });
-        return command;
-    }
 
-    private static Command Remove(CommandRunner runner)
+    private static Command Remove(CommandRunner runner) => FleetChange(
+        runner,
+        "remove",
+        "Removes connectors from the local fleet with their app folders, as a customer deleting a connector would. An unknown name exits 4 and removes nothing.",
+        "The connectors to remove.",
+        requireExistingRoot: true,
+        ("Removed", "Not removed"),
+        async (fleet, ids, session, cancellationToken) =>
+        {
+            await fleet.RemoveAsync(ids, cancellationToken).ConfigureAwait(false);
+            Log.ConnectorsRemoved(session.Logger, string.Join(", ", ids));
+            return new ConnectorChangeResult(ids, []);
+        });
+
+    /// <summary>The shape <c>connectors add</c> and <c>remove</c> share: names in, one change of the local fleet, what changed and what did not out.</summary>
+    private static Command FleetChange(
+        CommandRunner runner,
+        string name,
+        string description,
+        string namesDescription,
+        bool requireExistingRoot,
+        (string Changed, string Unchanged) headings,
+        Func<LocalFleet, List<string>, CommandSession, CancellationToken, Task<ConnectorChangeResult>> change)
     {
-        var names = Names("The connectors to remove.");
+        var names = Names(namesDescription);
         var format = GlobalOptions.CreateFormat("--output", "--format");
-        var command = new Command("remove", "Removes connectors from the local fleet with their app folders, as a customer deleting a connector would. An unknown name exits 4 and removes nothing.")
+        var command = new Command(name, description)
         {
             names,
             format,
         };
-        runner.SetAction(command, format, CommandNeeds.LocalFleet, requireExistingRoot: true, flags: null, async (parse, session, cancellationToken) =>
+        runner.SetAction(command, format, CommandNeeds.LocalFleet, requireExistingRoot, flags: null, async (parse, session, cancellationToken) =>
         {
             var ids = parse.GetRequiredValue(names).Distinct(StringComparer.Ordinal).ToList();
-            await LocalFleetOf(session).RemoveAsync(ids, cancellationToken).ConfigureAwait(false);
-            Log.ConnectorsRemoved(session.Logger, string.Join(", ", ids));
-            session.Emit(new ConnectorChangeResult(ids, []), (w, r) => TextOutput.Write(w, r, "Removed", "Not removed"));
+            var result = await change(LocalFleetOf(session), ids, session, cancellationToken).ConfigureAwait(false);
+            session.Emit(result, (w, r) => TextOutput.Write(w, r, headings.Changed, headings.Unchanged));
             return ExitCodes.Success;
         });
         return command;

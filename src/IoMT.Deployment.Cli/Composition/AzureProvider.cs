@@ -56,7 +56,7 @@ internal static class AzureProvider
             TenantId = settings.TenantId,
             ManagedIdentityClientId = settings.ManagedIdentityClientId,
         }));
-        services.AddSingleton(_ => credential.Value);
+        builder.UseCredential(_ => credential.Value);
 
         void BindBlobs(BlobArtifactOptions o) => configuration.GetSection(Blobs).Bind(o);
 
@@ -74,7 +74,7 @@ internal static class AzureProvider
                 }
                 else
                 {
-                    builder.AddBlobArtifactPublisher(settings.BlobServiceUri!, credential.Value, configure: BindBlobs);
+                    builder.AddBlobArtifactPublisher(settings.BlobServiceUri!, configure: BindBlobs);
                 }
             });
             return;
@@ -89,8 +89,8 @@ internal static class AzureProvider
             }
             else
             {
-                builder.AddBlobArtifacts(settings.BlobServiceUri!, credential.Value, boundedBlobs, BindBlobs)
-                    .AddBlobRolloutLock(settings.BlobServiceUri!, credential.Value, boundedBlobs, BindLock);
+                builder.AddBlobArtifacts(settings.BlobServiceUri!, boundedBlobs, BindBlobs)
+                    .AddBlobRolloutLock(settings.BlobServiceUri!, boundedBlobs, BindLock);
             }
         });
 

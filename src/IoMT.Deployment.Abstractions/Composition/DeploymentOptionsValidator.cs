@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace IoMT.Deployment.Composition;
+
+/// <summary>
+/// The validator every package registers for its options (through <c>AddValidatedOptions</c>): DataAnnotations and
+/// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>, each failure the message the options class
+/// wrote, which names the setting.
+/// </summary>
+/// <typeparam name="TOptions">The options type.</typeparam>
+public sealed class DeploymentOptionsValidator<TOptions> : IValidateOptions<TOptions>
+    where TOptions : class
+{
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        var failures = DeploymentOptionsValidation.Failures(options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
