@@ -76,6 +76,13 @@ public static class WorkerHostComposition
 
         deployment.AddUpdateWorker(o => configuration.GetSection(UpdateWorkerOptions.SectionName).Bind(o));
 
+        // On SIGTERM the running connector steps drain (RolloutOptions.ShutdownDrainTimeout): give the host longer than that to stop.
+        builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<RolloutOptions>>((host, rollout) =>
+        {
+            var needed = rollout.Value.ShutdownDrainTimeout + TimeSpan.FromSeconds(10);
+            host.ShutdownTimeout = needed > host.ShutdownTimeout ? needed : host.ShutdownTimeout;
+        });
+
         var timeout = TimeSpan.FromSeconds(10);
         builder.Services.AddHealthChecks()
             .AddCheck<VersionStoreHealthCheck>("version-store", timeout: timeout)

@@ -46,6 +46,16 @@ public sealed class RolloutOptions
     public TimeSpan RollbackLockWait { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Gets or sets how long the connector steps already running may finish when the rollout's caller cancels (the
+    /// worker's host stopping, Ctrl+C). From the cancellation no new step starts; a running one (a zip deploy and its
+    /// <c>PROJECT_VERSION</c> write) goes on for up to this long, so the resumed rollout does not deploy it again. Give
+    /// the host a longer shutdown timeout (<c>HostOptions.ShutdownTimeout</c>) than this.
+    /// </summary>
+    /// <value>20 seconds (under the Generic Host's default 30 s shutdown timeout). Between 00:00:00 (cancel at once) and 01:00:00.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "IoMTDeployment:Rollout:ShutdownDrainTimeout must be between 00:00:00 and 01:00:00.")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Gets the waves a new build goes out in, in order. Empty (the default): one wave with every connector, no bake, no gate.
     /// A connector belongs to the first wave that selects it; connectors no wave selects belong to the last wave.
     /// </summary>

@@ -529,19 +529,26 @@ public sealed partial class RolloutEngine
         CancellationToken token)
     {
         var watch = new RolloutWatch(_versions, package.Build, _options.StateWatchInterval, _time, _logger, token, stopCheck);
-        var results = await _policy.ExecuteAsync(
-            connectors,
-            async (connector, ct) =>
-            {
-                var result = state.PinOf(connector.Id) is { } pin
-                    ? new ConnectorResult { Connector = connector, Outcome = pin.Excluded ? ConnectorOutcome.Excluded : ConnectorOutcome.Pinned }
-                    : await watch.MayContinueAsync(ct).ConfigureAwait(false)
-                        ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
-                        : Stopped(kind, connector);
-                tick.Progress?.Report(result);
-                return result;
-            },
-            token).ConfigureAwait(false);
+        IReadOnlyList<ConnectorResult> results;
+        using (var drain = new ShutdownDrain(_options.ShutdownDrainTimeout, _time, token))
+        {
+            results = await _policy.ExecuteAsync(
+                drain.UntilStopped(connectors, drain.Steps),
+                async (connector, ct) =>
+                {
+                    var result = state.PinOf(connector.Id) is { } pin
+                        ? new ConnectorResult { Connector = connector, Outcome = pin.Excluded ? ConnectorOutcome.Excluded : ConnectorOutcome.Pinned }
+                        : await ShutdownDrain.MayStartAsync(watch, token, ct).ConfigureAwait(false)
+                            ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
+                            : Stopped(kind, connector);
+                    tick.Progress?.Report(result);
+                    return result;
+                },
+                drain.Steps).ConfigureAwait(false);
+        }
+
+        // Cancelled by the caller: the running steps finished (or the drain ran out); the state stays resumable.
+        token.ThrowIfCancellationRequested();
         tick.StopReason ??= await watch.MayContinueAsync(token).ConfigureAwait(false) ? null : watch.StopReason;
         if (tick.StopReason is null)
         {

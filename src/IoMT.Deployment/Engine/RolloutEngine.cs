@@ -733,19 +733,26 @@ public sealed partial class RolloutEngine : IRolloutEngine
         var watch = new RolloutWatch(_versions, target, _options.StateWatchInterval, _time, _logger, cancellationToken);
         var pins = (await _versions.ReadAsync(cancellationToken).ConfigureAwait(false)).State;
 
-        var results = await _policy.ExecuteAsync(
-            _inventory.ListAsync(cancellationToken),
-            async (connector, ct) =>
-            {
-                var result = pins.PinOf(connector.Id) is { } pin
-                    ? new ConnectorResult { Connector = connector, Outcome = pin.Excluded ? ConnectorOutcome.Excluded : ConnectorOutcome.Pinned }
-                    : await watch.MayContinueAsync(ct).ConfigureAwait(false)
-                    ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
-                    : Stopped(kind, connector);
-                progress?.Report(result);
-                return result;
-            },
-            cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ConnectorResult> results;
+        using (var drain = new ShutdownDrain(_options.ShutdownDrainTimeout, _time, cancellationToken))
+        {
+            results = await _policy.ExecuteAsync(
+                drain.UntilStopped(_inventory.ListAsync(drain.Steps), drain.Steps),
+                async (connector, ct) =>
+                {
+                    var result = pins.PinOf(connector.Id) is { } pin
+                        ? new ConnectorResult { Connector = connector, Outcome = pin.Excluded ? ConnectorOutcome.Excluded : ConnectorOutcome.Pinned }
+                        : await ShutdownDrain.MayStartAsync(watch, cancellationToken, ct).ConfigureAwait(false)
+                        ? await StepAsync(kind, rolloutId, connector, package, ct).ConfigureAwait(false)
+                        : Stopped(kind, connector);
+                    progress?.Report(result);
+                    return result;
+                },
+                drain.Steps).ConfigureAwait(false);
+        }
+
+        // Cancelled by the caller: the running steps finished (or the drain ran out); the state stays resumable.
+        cancellationToken.ThrowIfCancellationRequested();
 
         // A stopped rollout's target is invalidated: there is nothing to verify against, and current must not move.
         var stopReason = await watch.MayContinueAsync(cancellationToken).ConfigureAwait(false) ? null : watch.StopReason;
