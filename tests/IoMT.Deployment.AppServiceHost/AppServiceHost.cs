@@ -136,6 +136,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
             var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             host.Port = new Uri(address).Port;
             host.ArmEndpoint = new Uri($"https://127.0.0.1:{host.Port}");
+            host.StartProxy();
             return host;
         }
         catch
@@ -297,6 +298,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        StopProxy();
         if (_web is not null)
         {
             await _web.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -348,7 +350,12 @@ public sealed partial class AppServiceHost : IAsyncDisposable
             var host = context.Request.Host.Host;
             call.IsScm = host.EndsWith("." + ScmDomain, StringComparison.OrdinalIgnoreCase);
             ReadToken(call);
-            if (call.IsScm)
+            if (!call.IsScm && IsManagedIdentityRequest(context))
+            {
+                call.Route = AppServiceRoute.ManagedIdentityToken;
+                await HandleManagedIdentityAsync(call).ConfigureAwait(false);
+            }
+            else if (call.IsScm)
             {
                 await HandleScmAsync(call, host).ConfigureAwait(false);
             }
@@ -363,7 +370,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
         }
         finally
         {
-            _requests.Enqueue(new RecordedRequest(
+            var recorded = new RecordedRequest(
                 call.At,
                 call.Route,
                 context.Request.Method,
@@ -373,7 +380,9 @@ public sealed partial class AppServiceHost : IAsyncDisposable
                 call.Dropped ? 0 : context.Response.StatusCode,
                 call.Audience,
                 call.Token is not null,
-                call.RequestBytes));
+                call.RequestBytes);
+            _requests.Enqueue(recorded);
+            NotifyObservers(recorded);
         }
     }
 

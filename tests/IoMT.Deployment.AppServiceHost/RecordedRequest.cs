@@ -35,6 +35,9 @@ public enum AppServiceRoute
 
     /// <summary><c>POST https://{region}.metrics…/subscriptions/{id}/metrics:getBatch</c>.</summary>
     MetricsBatch,
+
+    /// <summary><c>GET {IDENTITY_ENDPOINT}?resource=…&amp;api-version=2019-08-01</c>: the App Service managed-identity token endpoint.</summary>
+    ManagedIdentityToken,
 }
 
 /// <summary>One request the host answered.</summary>

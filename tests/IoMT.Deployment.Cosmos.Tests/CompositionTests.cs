@@ -53,10 +53,19 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
         var store = Assert.IsType<CosmosVersionStore>(provider.GetRequiredService<IVersionStore>());
         var inventory = Assert.IsType<CosmosConnectorInventory>(provider.GetRequiredService<IConnectorInventory>());
         Assert.Same(store, provider.GetRequiredService<CosmosVersionStore>());
-        Assert.NotNull(provider.GetRequiredService<IRolloutEngine>());
+        var engine = Assert.IsType<RolloutEngine>(provider.GetRequiredService<IRolloutEngine>());
 
         var eTag = await store.WriteAsync(new VersionState { Current = BuildNumber.Parse("3") }, null);
         Assert.Equal(eTag, (await store.ReadAsync()).ETag);
+
+        // The composed engine reads and writes the Cosmos store, not a local one.
+        var artifacts = provider.GetRequiredService<IoMT.Deployment.Local.LocalLayout>().Artifacts;
+        Directory.CreateDirectory(artifacts);
+        File.WriteAllBytes(Path.Combine(artifacts, BuildNumber.Parse("4").PackageFileName), Zip().ToArray());
+        Assert.True(await engine.InvalidateAsync(BuildNumber.Parse("4"), "bad build", "tester"));
+        var state = (await store.ReadAsync()).State;
+        Assert.Equal(BuildNumber.Parse("3"), state.Current);
+        Assert.Equal(BuildNumber.Parse("4"), Assert.Single(state.Invalidated).Build);
         Assert.False(await inventory.ExistsAsync("nobody"));
 
         // Both live in the named database, in their default containers.

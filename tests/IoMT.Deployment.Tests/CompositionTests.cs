@@ -33,15 +33,19 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
-    public void The_delivery_step_registers_the_publisher_explicitly()
+    public async Task The_delivery_step_registers_the_publisher_explicitly()
     {
         var services = new ServiceCollection().AddLogging();
         services.AddIoMTDeployment().AddLocalArtifactPublisher();
         services.Configure<LocalProviderOptions>(o => o.Root = _root);
         using var provider = services.BuildServiceProvider();
 
-        Assert.NotNull(provider.GetRequiredService<DeliveryService>());
-        Assert.IsType<Local.FileSystemArtifactStore>(provider.GetRequiredService<IArtifactPublisher>());
+        var publisher = Assert.IsType<Local.FileSystemArtifactStore>(provider.GetRequiredService<IArtifactPublisher>());
+        var delivered = await provider.GetRequiredService<DeliveryService>().DeliverAsync(BuildNumber.Parse("1"), TestPackages.ForBuild("1"));
+
+        // The delivery service publishes through the registered publisher: the build lands in its folder.
+        Assert.Equal(DeliveryOutcome.Delivered, delivered.Outcome);
+        Assert.True(File.Exists(Path.Combine(publisher.Folder, BuildNumber.Parse("1").PackageFileName)));
     }
 
     [Fact]
@@ -84,22 +88,32 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
-    public void A_custom_rollout_policy_replaces_the_default()
+    public async Task A_custom_rollout_policy_replaces_the_default_and_the_engine_runs_through_it()
     {
         var services = new ServiceCollection().AddLogging();
-        services.AddIoMTDeployment().AddLocalProvider(o => o.Root = _root).UseRolloutPolicy<OneByOnePolicy>();
+        services.AddIoMTDeployment().AddLocalProvider(o => o.Root = _root).AddLocalArtifactPublisher().UseRolloutPolicy<OneByOnePolicy>();
         using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<DeliveryService>().DeliverAsync(BuildNumber.Parse("1"), TestPackages.ForBuild("1"));
+        await provider.GetRequiredService<Local.LocalFleet>().AddAsync(["a", "b", "c"]);
 
-        Assert.IsType<OneByOnePolicy>(provider.GetRequiredService<IRolloutPolicy>());
+        var report = await provider.GetRequiredService<IRolloutEngine>().UpdateAsync();
+
+        var policy = Assert.IsType<OneByOnePolicy>(provider.GetRequiredService<IRolloutPolicy>());
+        Assert.Equal(["a", "b", "c"], policy.Stepped);
+        Assert.True(report.Succeeded);
+        Assert.Equal(3, report.Count(ConnectorOutcome.Updated));
     }
 
     private sealed class OneByOnePolicy : IRolloutPolicy
     {
+        public List<string> Stepped { get; } = [];
+
         public async Task<IReadOnlyList<ConnectorResult>> ExecuteAsync(IAsyncEnumerable<ConnectorTarget> connectors, Func<ConnectorTarget, CancellationToken, ValueTask<ConnectorResult>> connectorStep, CancellationToken cancellationToken = default)
         {
             var results = new List<ConnectorResult>();
             await foreach (var c in connectors.WithCancellation(cancellationToken))
             {
+                Stepped.Add(c.Id);
                 results.Add(await connectorStep(c, cancellationToken));
             }
 

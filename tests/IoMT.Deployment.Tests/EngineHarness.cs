@@ -39,13 +39,16 @@ internal sealed class EngineHarness : IDisposable
 
     public bool WithHealthSignal { get; set; } = true;
 
+    /// <summary>The rollout policy; the default (parallel) policy over <see cref="Options"/> when not set.</summary>
+    public IRolloutPolicy? Policy { get; set; }
+
     public RolloutEngine Engine() => new(
         Source ?? Artifacts,
         Store ?? Versions,
         Inventory ?? Fleet,
         Deployer ?? Fleet,
         Lock,
-        new ParallelRolloutPolicy(Microsoft.Extensions.Options.Options.Create(Options)),
+        Policy ?? new ParallelRolloutPolicy(Microsoft.Extensions.Options.Options.Create(Options)),
         Microsoft.Extensions.Options.Options.Create(Options),
         Time,
         Metrics,

@@ -62,17 +62,17 @@ public sealed class LocalProviderTests : IDisposable
         var store = Store();
         var packages = Enumerable.Range(0, 8).Select(i => TestPackages.ForBuild("content " + i)).ToArray();
 
-        var outcomes = await Task.WhenAll(packages.Select(async p =>
+        var outcomes = await Simultaneously.RunAsync(packages.Length, async i =>
         {
             try
             {
-                return (await store.PublishAsync(B("5"), S(p))).Outcome.ToString();
+                return (await store.PublishAsync(B("5"), S(packages[i]))).Outcome.ToString();
             }
             catch (ArtifactConflictException)
             {
                 return "conflict";
             }
-        }));
+        });
 
         Assert.Equal(1, outcomes.Count(o => o == nameof(PublishOutcome.Created)));
         Assert.Equal(7, outcomes.Count(o => o == "conflict"));
@@ -154,17 +154,16 @@ public sealed class LocalProviderTests : IDisposable
     }
 
     [Fact]
-    public async Task Two_version_store_writers_at_once_exactly_one_wins()
+    public async Task Version_store_writers_at_once_with_one_ETag_exactly_one_wins()
     {
         var a = new JsonFileVersionStore(_layout);
         var b = new JsonFileVersionStore(_layout);
         var etag = await a.WriteAsync(VersionState.Empty, null);
 
-        var results = await Task.WhenAll(
-            Attempt(a, VersionState.Empty with { Current = B("1") }),
-            Attempt(b, VersionState.Empty with { Current = B("2") }));
+        var results = await Simultaneously.RunAsync(8, i => Attempt(i % 2 == 0 ? a : b, VersionState.Empty with { Current = B((i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)) }));
 
-        Assert.Single(results, r => r);
+        var winner = Assert.Single(Enumerable.Range(0, results.Length), i => results[i]);
+        Assert.Equal(B((winner + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)), (await a.ReadAsync()).State.Current);
         async Task<bool> Attempt(JsonFileVersionStore store, VersionState state)
         {
             try
@@ -297,11 +296,25 @@ public sealed class LocalProviderTests : IDisposable
         File.WriteAllText(_layout.AppSettings("a"), "{\"KEEP\":\"me\"}");
         var deployer = new DirectoryConnectorDeployer(_layout);
 
-        await Task.WhenAll(Enumerable.Range(1, 20).Select(i => deployer.SetProjectVersionAsync(new ConnectorTarget("a"), B(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        var builds = Enumerable.Range(1, 8).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var finished = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        await Simultaneously.RunAsync(builds.Length, async i =>
+        {
+            await deployer.SetProjectVersionAsync(new ConnectorTarget("a"), B(builds[i]));
+            finished.Enqueue(builds[i]);
+            return true;
+        });
 
         var settings = await deployer.GetSettingsAsync(new ConnectorTarget("a"));
         Assert.Equal("me", settings["KEEP"]);
-        Assert.NotNull(settings[ProjectVersionSetting.Name]);
+        Assert.Equal(builds.Order(), finished.Order());
+
+        // The writes are serialised per connector: the settings hold exactly one of the written builds, as a whole file.
+        Assert.Contains(settings[ProjectVersionSetting.Name], builds);
+        Assert.Equal(settings[ProjectVersionSetting.Name], await deployer.GetProjectVersionAsync(new ConnectorTarget("a")));
+        Assert.Equal(["KEEP", ProjectVersionSetting.Name], settings.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["appsettings.json"], Directory.GetFiles(_layout.ConnectorFolder("a"), "appsettings*").Select(Path.GetFileName));
     }
 
     public static TheoryData<string, byte[]> BadPackages() => new()
@@ -417,14 +430,10 @@ public sealed class LocalProviderTests : IDisposable
         Assert.False(Directory.Exists(_root));
     }
 
-    [Fact]
+    [UnixFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_packager_records_normalised_unix_modes_keeping_execute_bits()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
         var folder = Path.Combine(_root, "modes");
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "run.sh"), "#!/bin/sh");
@@ -443,9 +452,18 @@ public sealed class LocalProviderTests : IDisposable
     }
 
     [Fact]
-    public void Connectors_file_shape_is_a_json_array_of_ids()
+    public async Task Connectors_file_shape_is_a_json_array_of_ids()
     {
-        var json = JsonSerializer.Serialize(new[] { new LocalConnector("a") }, LocalLayout.Json);
-        Assert.Contains("\"id\": \"a\"", json, StringComparison.Ordinal);
+        var fleet = new LocalFleet(_layout);
+        await fleet.AddAsync(["b", "a"]);
+        await fleet.SetCanaryAsync("a");
+
+        using var file = JsonDocument.Parse(await File.ReadAllTextAsync(_layout.ConnectorsFile));
+
+        Assert.Equal(JsonValueKind.Array, file.RootElement.ValueKind);
+        var ids = file.RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()).ToList();
+        Assert.Equal(["a", "b"], ids.Order(StringComparer.Ordinal));
+        Assert.All(file.RootElement.EnumerateArray(), e => Assert.Equal(JsonValueKind.String, e.GetProperty("id").ValueKind));
+        Assert.Equal([new LocalConnector("a", Canary: true), new LocalConnector("b")], (await fleet.ReadAsync()).OrderBy(c => c.Id, StringComparer.Ordinal));
     }
 }

@@ -719,6 +719,10 @@ public class RolloutEngineTests
         var ids = Enumerable.Range(0, 500).Select(i => $"c{i:D4}").ToArray();
         var inFlight = 0;
         var maxInFlight = 0;
+
+        // The first deployments hold until 8 are in flight at once: a rollout that never reaches its parallelism fails here
+        // (after a bounded wait) instead of passing with fewer.
+        var parallelismReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var deployer = new Mock<IConnectorDeployer>();
         var versions = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         deployer.Setup(d => d.GetProjectVersionAsync(It.IsAny<ConnectorTarget>(), It.IsAny<CancellationToken>()))
@@ -728,8 +732,30 @@ public class RolloutEngineTests
             {
                 var now = Interlocked.Increment(ref inFlight);
                 InterlockedMax(ref maxInFlight, now);
-                await Task.Yield();
-                Interlocked.Decrement(ref inFlight);
+                try
+                {
+                    if (now == 8)
+                    {
+                        parallelismReached.TrySetResult();
+                    }
+
+                    try
+                    {
+                        await parallelismReached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Fail every later deployment at once rather than waiting 10 s for each.
+                        parallelismReached.TrySetException(new TimeoutException($"only {maxInFlight} deployments were ever in flight at once"));
+                        throw;
+                    }
+
+                    await Task.Yield();
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight);
+                }
             });
         deployer.Setup(d => d.SetProjectVersionAsync(It.IsAny<ConnectorTarget>(), It.IsAny<BuildNumber>(), It.IsAny<CancellationToken>()))
             .Callback((ConnectorTarget c, BuildNumber b, CancellationToken _) => versions[c.Id] = b.ToString())
@@ -739,10 +765,60 @@ public class RolloutEngineTests
 
         var report = await h.Engine().UpdateAsync();
 
-        Assert.True(report.Succeeded);
+        Assert.True(parallelismReached.Task.IsCompletedSuccessfully, "8 deployments were never in flight at once");
+        Assert.True(report.Succeeded, string.Join("; ", report.Connectors.Select(c => c.ErrorMessage).Where(m => m is not null).Distinct()));
         Assert.Equal(500, report.Count(ConnectorOutcome.Updated));
-        Assert.InRange(maxInFlight, 1, 8);
+        Assert.Equal(8, maxInFlight);
         Assert.Equal(1, h.Artifacts.Opens);
+    }
+
+    [Fact]
+    public async Task The_engine_steps_connectors_through_the_configured_rollout_policy()
+    {
+        using var h = new EngineHarness();
+        h.Artifacts.Add("1");
+        h.Fleet.Add("a", "b", "c", "d");
+        var policy = new ReverseOrderPolicy(leaveOut: "c");
+        h.Policy = policy;
+
+        var report = await h.Engine().UpdateAsync();
+
+        // The policy decides the order and which connectors are stepped; the report carries its results as it returned them.
+        Assert.Equal(["d", "c", "b", "a"], policy.Seen);
+        Assert.Equal(["deploy d 1", "deploy b 1", "deploy a 1"], h.Fleet.Calls.Where(c => c.StartsWith("deploy", StringComparison.Ordinal)));
+        Assert.Equal(["d", "c", "b", "a"], report.Connectors.Select(c => c.Connector.Id));
+        Assert.Equal(ConnectorOutcome.Excluded, report.Connectors.Single(c => c.Connector.Id == "c").Outcome);
+        Assert.Equal(0, h.Fleet["c"].Deployments);
+        Assert.Equal(3, report.Count(ConnectorOutcome.Updated));
+    }
+
+    /// <summary>Steps connectors one at a time, newest-listed first, and reports one of them as excluded without stepping it.</summary>
+    private sealed class ReverseOrderPolicy(string leaveOut) : IRolloutPolicy
+    {
+        public List<string> Seen { get; } = [];
+
+        public async Task<IReadOnlyList<ConnectorResult>> ExecuteAsync(
+            IAsyncEnumerable<ConnectorTarget> connectors,
+            Func<ConnectorTarget, CancellationToken, ValueTask<ConnectorResult>> connectorStep,
+            CancellationToken cancellationToken = default)
+        {
+            var all = new List<ConnectorTarget>();
+            await foreach (var connector in connectors.WithCancellation(cancellationToken))
+            {
+                all.Add(connector);
+            }
+
+            var results = new List<ConnectorResult>();
+            foreach (var connector in Enumerable.Reverse(all))
+            {
+                Seen.Add(connector.Id);
+                results.Add(connector.Id == leaveOut
+                    ? new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Excluded }
+                    : await connectorStep(connector, cancellationToken));
+            }
+
+            return results;
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

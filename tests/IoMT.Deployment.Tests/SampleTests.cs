@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IoMT.Deployment.Local;
 
 namespace IoMT.Deployment.Tests;
 
@@ -13,37 +14,46 @@ public class SampleTests
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("--root");
         psi.ArgumentList.Add(root);
+        psi.ArgumentList.Add("--keep");
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
         var output = await stdout;
 
-        Assert.True(process.ExitCode == 0, output + await stderr);
-        Assert.Contains("Code update detected: build 3 is newer than current build 2.", output, StringComparison.Ordinal);
-        Assert.Contains("Connector fabrikam was deleted during rollout", output, StringComparison.Ordinal);
-        Assert.Contains("Rolling back from build 3 to build 2.", output, StringComparison.Ordinal);
-        Assert.Contains("No code update detected: current build 2", output, StringComparison.Ordinal);
-        Assert.Contains("build 3   invalidated by oncall@contoso", output, StringComparison.Ordinal);
-        Assert.Contains("Unchanged", output, StringComparison.Ordinal);
-        var afterCheck = output[output.IndexOf("== 6.", StringComparison.Ordinal)..output.IndexOf("== 7.", StringComparison.Ordinal)];
-        Assert.DoesNotContain("updated to build 3", afterCheck, StringComparison.Ordinal);
-
-        // The progressive story: build 4 reaches only the canary, which reports Unhealthy; the rollout rolls back by itself.
-        var story = output[output.IndexOf("== 7.", StringComparison.Ordinal)..];
-        Assert.Contains("Connector contoso updated to build 4", story, StringComparison.Ordinal);
-        Assert.Contains("rollout RolledBack", story, StringComparison.Ordinal);
-        Assert.Contains("device messages failing", story, StringComparison.Ordinal);
-        foreach (var other in new[] { "litware", "northwind", "tailspin" })
+        try
         {
-            Assert.DoesNotContain($"Connector {other} updated to build 4", story, StringComparison.Ordinal);
-        }
+            Assert.True(process.ExitCode == 0, output + await stderr);
+            Assert.Contains($"Kept {root}.", output, StringComparison.Ordinal);
 
-        var after = output[output.IndexOf("== 8.", StringComparison.Ordinal)..output.IndexOf("== 9.", StringComparison.Ordinal)];
-        Assert.DoesNotContain("updated to build 4", after, StringComparison.Ordinal);
-        Assert.Contains("No code update detected: current build 2", after, StringComparison.Ordinal);
-        Assert.Contains("4 already current", after, StringComparison.Ordinal);
-        Assert.Contains("build 4   invalidated by iomt-update-worker", output, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(root));
+            // The sample's results, read from the local root it leaves behind: build 3 was rolled back by the operator,
+            // build 4 halted at the canary and was rolled back by the engine, so current is build 2 and neither is retried.
+            var layout = new LocalLayout(new LocalProviderOptions { Root = root });
+            var state = (await new JsonFileVersionStore(layout).ReadAsync()).State;
+            Assert.Equal(BuildNumber.Parse("2"), state.Current);
+            Assert.Null(state.InFlight);
+            Assert.Equal(
+                [(BuildNumber.Parse("3"), "oncall@contoso"), (BuildNumber.Parse("4"), "iomt-update-worker")],
+                state.Invalidated.Select(i => (i.Build, i.Actor)).OrderBy(i => i.Build));
+            Assert.Contains("device messages failing", state.Invalidated.Single(i => i.Build == BuildNumber.Parse("4")).Reason, StringComparison.Ordinal);
+
+            // fabrikam was deleted during build 3's rollout; every other connector runs build 2 again, content included.
+            var fleet = new LocalFleet(layout);
+            var connectors = (await fleet.ReadAsync()).Select(c => c.Id).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(["contoso", "litware", "northwind", "tailspin"], connectors);
+            var deployer = new DirectoryConnectorDeployer(layout);
+            foreach (var id in connectors)
+            {
+                Assert.Equal("2", await deployer.GetProjectVersionAsync(new ConnectorTarget(id)));
+                Assert.Equal("connector code, build 2", await File.ReadAllTextAsync(Path.Combine(layout.WwwRoot(id), "bin", "Microsoft.Health.Fhir.Ingest.dll")));
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
     }
 }

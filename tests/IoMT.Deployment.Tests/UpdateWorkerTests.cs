@@ -14,9 +14,14 @@ public class UpdateWorkerTests
 
     private sealed class Harness : IAsyncDisposable
     {
-        public FakeTimeProvider Time { get; } = new();
+        public TickCountingTime Time { get; } = new();
 
         public Mock<IRolloutEngine> Engine { get; } = new();
+
+        /// <summary>One item per finished run: the run's scope disposes the engine after the worker rescheduled its timer.</summary>
+        public System.Threading.Channels.Channel<int> RunsEnded { get; } = System.Threading.Channels.Channel.CreateUnbounded<int>();
+
+        private int _ended;
 
         public FakeLogCollector Logs { get; } = new();
 
@@ -30,10 +35,22 @@ public class UpdateWorkerTests
 
         public Harness()
         {
+            Engine.As<IAsyncDisposable>().Setup(d => d.DisposeAsync()).Returns(() =>
+            {
+                RunsEnded.Writer.TryWrite(Interlocked.Increment(ref _ended));
+                return ValueTask.CompletedTask;
+            });
             var services = new ServiceCollection();
             services.AddScoped(_ => Engine.Object);
             Services = services.BuildServiceProvider();
             Worker = new UpdateWorker(Services.GetRequiredService<IServiceScopeFactory>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Metrics, new FakeLogger<UpdateWorker>(Logs));
+        }
+
+        /// <summary>Waits (bounded) until run <paramref name="run"/> has ended, bookkeeping included.</summary>
+        public async Task RunEndedAsync(int run)
+        {
+            var ended = await RunsEnded.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+            Assert.Equal(run, ended);
         }
 
         public async ValueTask DisposeAsync()
@@ -56,6 +73,37 @@ public class UpdateWorkerTests
     };
 
     [Fact]
+    public async Task LastRun_records_each_ended_run_with_its_outcome_and_error_type_but_not_a_stop()
+    {
+        await using var h = new Harness();
+        Assert.Null(h.Worker.LastRun);
+        Assert.Equal(TimeSpan.FromHours(1), h.Worker.Period);
+
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ReturnsAsync(Report());
+        var started = h.Time.GetUtcNow();
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(new UpdateWorkerRun(started, started, UpdateWorkerRunOutcome.Succeeded, null), h.Worker.LastRun);
+
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new RolloutLockHeldException("held"));
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(UpdateWorkerRunOutcome.LockHeld, h.Worker.LastRun!.Outcome);
+        Assert.Equal(h.Time.GetUtcNow(), h.Worker.LastRun.StartedAt);
+
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new ArtifactStoreException("the container https://secret.example/x is gone"));
+        await h.Worker.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(UpdateWorkerRunOutcome.Failed, h.Worker.LastRun!.Outcome);
+        Assert.Equal(nameof(ArtifactStoreException), h.Worker.LastRun.ErrorType);
+
+        var failed = h.Worker.LastRun;
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+        h.Engine.Setup(e => e.UpdateAsync(null, It.IsAny<CancellationToken>())).ThrowsAsync(new OperationCanceledException(stopping.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Worker.RunOnceAsync(stopping.Token));
+        Assert.Same(failed, h.Worker.LastRun);
+    }
+
+    [Fact]
     public async Task Runs_after_the_initial_delay_then_every_period_and_survives_exceptions()
     {
         await using var h = new Harness();
@@ -76,18 +124,25 @@ public class UpdateWorkerTests
         using var errors = new MetricCollector<long>(h.Metrics.Meter, "iomt.deployment.errors");
 
         await h.Worker.StartAsync(CancellationToken.None);
+
+        // The fake clock fires due timers inside Advance, so the tick count is exact when Advance returns.
         h.Time.Advance(TimeSpan.FromSeconds(29));
-        Assert.Equal(0, Volatile.Read(ref calls));
+        Assert.Equal(0, h.Time.Ticks);
 
         h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, h.Time.Ticks);
         await signals[0].Task.WaitAsync(Wait);
-        await WaitForRunsAsync(h.Worker, 1);
-        h.Time.Advance(TimeSpan.FromHours(1));
+        await h.RunEndedAsync(1);
+        h.Time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromTicks(1));
+        Assert.Equal(1, h.Time.Ticks);
+        h.Time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(2, h.Time.Ticks);
         await signals[1].Task.WaitAsync(Wait);
-        await WaitForRunsAsync(h.Worker, 2);
+        await h.RunEndedAsync(2);
         h.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(3, h.Time.Ticks);
         await signals[2].Task.WaitAsync(Wait);
-        await WaitForRunsAsync(h.Worker, 3);
+        await h.RunEndedAsync(3);
         await h.Worker.StopAsync(CancellationToken.None);
 
         Assert.Equal(3, calls);
@@ -129,21 +184,14 @@ public class UpdateWorkerTests
         await using var h = new Harness();
 
         await h.Worker.StartAsync(CancellationToken.None);
+        h.Time.Advance(h.Options.InitialDelay - TimeSpan.FromSeconds(1));
         await h.Worker.StopAsync(CancellationToken.None).WaitAsync(Wait);
 
-        h.Engine.Verify(e => e.UpdateAsync(It.IsAny<IProgress<ConnectorResult>?>(), It.IsAny<CancellationToken>()), Times.Never);
+        // Past the initial delay and a whole period: a stopped worker's timer never fires, so nothing can run.
+        h.Time.Advance(TimeSpan.FromSeconds(1) + h.Options.Period);
+        Assert.Equal(0, h.Time.Ticks);
         Assert.False(h.Worker.ExecuteTask!.IsFaulted);
-    }
-
-    private static async Task WaitForRunsAsync(UpdateWorker worker, int runs)
-    {
-        // The engine call is signalled before the run's bookkeeping finishes; wait for the bookkeeping, bounded.
-        var deadline = DateTime.UtcNow + Wait;
-        while (worker.CompletedRuns < runs)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the worker did not finish run {runs}");
-            await Task.Yield();
-        }
+        h.Engine.Verify(e => e.UpdateAsync(It.IsAny<IProgress<ConnectorResult>?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
@@ -175,17 +223,15 @@ public class UpdateWorkerTests
         async Task AdvanceUntilRun(TimeSpan step, int expected)
         {
             var waiting = next.Task;
-            h.Time.Advance(step);
+            h.Time.Advance(step - TimeSpan.FromTicks(1));
+            Assert.Equal(expected - 1, h.Time.Ticks);
+            h.Time.Advance(TimeSpan.FromTicks(1));
+            Assert.Equal(expected, h.Time.Ticks);
             await waiting.WaitAsync(Wait);
             Assert.Equal(expected, runs.Count);
 
-            // The run reschedules the timer after the engine returns: wait for the run to finish before moving the clock.
-            using var timeout = new CancellationTokenSource(Wait);
-            while (h.Worker.CompletedRuns < expected)
-            {
-                await Task.Yield();
-                timeout.Token.ThrowIfCancellationRequested();
-            }
+            // The run reschedules the timer after the engine returns: wait for the run to end before moving the clock.
+            await h.RunEndedAsync(expected);
         }
 
         await AdvanceUntilRun(h.Options.InitialDelay, 1);
@@ -193,22 +239,33 @@ public class UpdateWorkerTests
         await AdvanceUntilRun(TimeSpan.FromMinutes(1), 3);
 
         // Completed: back to the hourly period.
-        using (var timeout = new CancellationTokenSource(Wait))
-        {
-            while (h.Worker.CompletedRuns < 3)
-            {
-                await Task.Yield();
-                timeout.Token.ThrowIfCancellationRequested();
-            }
-        }
-
         var waiting = next.Task;
         h.Time.Advance(TimeSpan.FromMinutes(59));
-        Assert.False(waiting.IsCompleted);
+        Assert.Equal(3, h.Time.Ticks);
         h.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(4, h.Time.Ticks);
         await waiting.WaitAsync(Wait);
         Assert.Equal(4, runs.Count);
         Assert.Equal([TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)], runs.Zip(runs.Skip(1), (a, b) => b - a));
         await h.Worker.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>A fake clock that counts the timer callbacks it fires (inside <see cref="FakeTimeProvider.Advance"/>).</summary>
+    private sealed class TickCountingTime : FakeTimeProvider
+    {
+        private int _ticks;
+
+        public int Ticks => Volatile.Read(ref _ticks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            base.CreateTimer(
+                s =>
+                {
+                    Interlocked.Increment(ref _ticks);
+                    callback(s);
+                },
+                state,
+                dueTime,
+                period);
     }
 }

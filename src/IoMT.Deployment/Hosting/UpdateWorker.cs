@@ -43,6 +43,14 @@ public sealed class UpdateWorker : BackgroundService
     /// <summary>Gets how many runs finished (successfully or not) since the worker started.</summary>
     public int CompletedRuns => Volatile.Read(ref _completedRuns);
 
+    /// <summary>Gets the time between two update checks when no rollout is active, for health checks that judge <see cref="LastRun"/>.</summary>
+    public TimeSpan Period => _options.Period;
+
+    /// <summary>Gets the last run that ended, or <see langword="null"/> before the first one ends. A run cancelled by the host's stop is not recorded.</summary>
+    public UpdateWorkerRun? LastRun => Volatile.Read(ref _lastRun);
+
+    private UpdateWorkerRun? _lastRun;
+
     private readonly SemaphoreSlim _ticks = new(0, 1);
     private ITimer? _timer;
     private int _completedRuns;
@@ -137,6 +145,9 @@ public sealed class UpdateWorker : BackgroundService
     /// <exception cref="OperationCanceledException">The host is stopping.</exception>
     public async Task RunOnceAsync(CancellationToken stoppingToken)
     {
+        var startedAt = _time.GetUtcNow();
+        var outcome = UpdateWorkerRunOutcome.Failed;
+        string? error = null;
         try
         {
             var scope = _scopes.CreateAsyncScope();
@@ -145,11 +156,13 @@ public sealed class UpdateWorker : BackgroundService
                 var engine = scope.ServiceProvider.GetRequiredService<IRolloutEngine>();
                 var report = await engine.UpdateAsync(progress: null, stoppingToken).ConfigureAwait(false);
                 Schedule(report);
+                outcome = UpdateWorkerRunOutcome.Succeeded;
             }
         }
         catch (RolloutLockHeldException)
         {
             // Another replica runs the rollout; the engine logged it. Not a failure.
+            outcome = UpdateWorkerRunOutcome.LockHeld;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -160,10 +173,36 @@ public sealed class UpdateWorker : BackgroundService
             // The engine logged the exception with its details; log the run's failure once more, briefly.
             Log.WorkerRunFailed(_logger, ex.GetType().Name, ex.Message);
             _metrics.Error("worker");
+            error = ex.GetType().Name;
         }
         finally
         {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                Volatile.Write(ref _lastRun, new UpdateWorkerRun(startedAt, _time.GetUtcNow(), outcome, error));
+            }
+
             Interlocked.Increment(ref _completedRuns);
         }
     }
 }
+
+/// <summary>How one run of the <see cref="UpdateWorker"/> ended.</summary>
+public enum UpdateWorkerRunOutcome
+{
+    /// <summary>The update check ran to its end (whatever the rollout's own status).</summary>
+    Succeeded,
+
+    /// <summary>Another replica held the rollout lock; this replica skipped the run. Not a failure.</summary>
+    LockHeld,
+
+    /// <summary>The run threw; it was logged and counted, and the next period tries again.</summary>
+    Failed,
+}
+
+/// <summary>One ended run of the <see cref="UpdateWorker"/>, as health checks see it.</summary>
+/// <param name="StartedAt">When the run started (the worker's <see cref="TimeProvider"/>).</param>
+/// <param name="CompletedAt">When it ended.</param>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="ErrorType">The exception type's name when <paramref name="Outcome"/> is <see cref="UpdateWorkerRunOutcome.Failed"/>; never its message, which may name a resource.</param>
+public sealed record UpdateWorkerRun(DateTimeOffset StartedAt, DateTimeOffset CompletedAt, UpdateWorkerRunOutcome Outcome, string? ErrorType);
