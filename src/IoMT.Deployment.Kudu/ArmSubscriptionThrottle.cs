@@ -118,6 +118,51 @@ public sealed class ArmSubscriptionThrottle
         return id.Length == 0 ? null : id;
     }
 
+    /// <summary>
+    /// Estimates what deploying <paramref name="connectors"/> costs under the limits, per subscription (read from each
+    /// connector's resource id; connectors without one are counted under <see cref="LimitScopeEstimate.Unscoped"/>, which
+    /// no limit applies to). A subscription's time is the longer of its writes' and its reads' need beyond a full bucket:
+    /// <c>max(0, (requests - burst) / refill per second)</c>.
+    /// </summary>
+    /// <param name="connectors">The connectors a rollout would deploy.</param>
+    /// <param name="costPerConnector">The ARM requests one connector costs (<see cref="ArmRequestCost.Kudu"/>, <see cref="ArmRequestCost.RunFromPackage"/>).</param>
+    /// <returns>The estimate, ordered by subscription.</returns>
+    public DeploymentLimitEstimate Estimate(IEnumerable<ConnectorTarget> connectors, ArmRequestCost costPerConnector)
+    {
+        ArgumentNullException.ThrowIfNull(connectors);
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var connector in connectors)
+        {
+            var scope = SubscriptionOf(connector.ResourceId) ?? LimitScopeEstimate.Unscoped;
+            counts[scope] = counts.GetValueOrDefault(scope) + 1;
+        }
+
+        static TimeSpan Need(long requests, int burst, double refillPerSecond) =>
+            requests <= burst ? TimeSpan.Zero : TimeSpan.FromSeconds((requests - burst) / refillPerSecond);
+
+        return new DeploymentLimitEstimate([.. counts
+            .OrderBy(c => c.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(c =>
+            {
+                long writes = (long)c.Value * costPerConnector.Writes;
+                long reads = (long)c.Value * costPerConnector.Reads;
+                if (c.Key == LimitScopeEstimate.Unscoped)
+                {
+                    return new LimitScopeEstimate(c.Key, c.Value, writes, reads, TimeSpan.Zero, c.Value);
+                }
+
+                var need = Need(writes, _options.WriteBurst, _options.WriteRefillPerSecond);
+                var readNeed = Need(reads, _options.ReadBurst, _options.ReadRefillPerSecond);
+                return new LimitScopeEstimate(
+                    c.Key,
+                    c.Value,
+                    writes,
+                    reads,
+                    need > readNeed ? need : readNeed,
+                    Math.Min(c.Value, _options.MaxConcurrentDeploymentsPerSubscription));
+            })]);
+    }
+
     /// <summary>Gets when the subscription's shared pause ends, or <see langword="null"/> when it is not paused.</summary>
     /// <param name="subscriptionId">The subscription.</param>
     /// <returns>The end of the pause.</returns>

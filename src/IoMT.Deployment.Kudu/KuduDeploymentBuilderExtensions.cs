@@ -80,7 +80,9 @@ public static class KuduDeploymentBuilderExtensions
     /// Keeps every App Service adapter's ARM requests under the per-subscription limits (token buckets for writes and
     /// reads, a shared pause after a 429) and wraps the registered rollout policy in a
     /// <see cref="SubscriptionThrottledRolloutPolicy"/> (concurrent deployments per subscription). Call it after any
-    /// <c>UseRolloutPolicy</c>; a second call only configures the options again.
+    /// <c>UseRolloutPolicy</c>; a second call only configures the options again. It also registers the limits as the
+    /// engine's <see cref="IDeploymentLimits"/> (<see cref="ArmDeploymentLimits"/>), so a plan (<c>update --dry-run</c>)
+    /// shows the connectors, ARM requests and time per subscription.
     /// </summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
     /// <param name="configure">Sets the limits; see <see cref="ArmSubscriptionThrottleOptions"/> for the defaults and why they sit under Azure's.</param>
@@ -99,6 +101,9 @@ public static class KuduDeploymentBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(static sp => new ArmSubscriptionThrottle(
             sp.GetRequiredService<IOptions<ArmSubscriptionThrottleOptions>>(), sp.GetService<TimeProvider>(), sp.GetService<ILogger<ArmSubscriptionThrottle>>()));
+        services.TryAddSingleton<IDeploymentLimits>(static sp => new ArmDeploymentLimits(
+            sp.GetRequiredService<ArmSubscriptionThrottle>(),
+            sp.GetService<IConnectorDeployer>() is RunFromPackageConnectorDeployer ? ArmRequestCost.RunFromPackage : ArmRequestCost.Kudu));
         UseThrottle<KuduDeployerOptions>(services);
         UseThrottle<RunFromPackageDeployerOptions>(services);
         UseThrottle<ArmConnectorInventoryOptions>(services);

@@ -116,6 +116,35 @@ public sealed class CliAzureProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_dry_run_reports_connectors_and_arm_requests_per_subscription_and_changes_nothing()
+    {
+        var other = Guid.NewGuid().ToString();
+        var apps = (await _servers.AddConnectorsAsync(_database, _subscription, 3)).Concat(await _servers.AddConnectorsAsync(_database, other, 2)).ToList();
+        var environment = Environment();
+        Built.Run(Built.Cli, _folder, environment, "deliver", MakeFunction(1), "--build", "1").Exits(0);
+        var before = _servers.Host.RequestLog.Count(r => r.App is not null && r.Route is AppServiceRoute.ZipDeploy or AppServiceRoute.PutAppSettings);
+
+        var run = Built.Run(Built.Cli, _folder, environment, "update", "--dry-run", "--output", "json").Exits(0);
+        _output.WriteLine(run.Stdout);
+
+        // The azure provider composes the throttle by default; with the Kudu deployer a connector costs 4 ARM writes and 1 read.
+        var json = run.Json();
+        Assert.True(json.GetProperty("dryRun").GetBoolean());
+        var subscriptions = json.GetProperty("subscriptions").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("subscription").GetString()!, s => (s.GetProperty("connectors").GetInt32(), s.GetProperty("armWrites").GetInt64(), s.GetProperty("armReads").GetInt64()));
+        Assert.Equal((3, 12L, 3L), subscriptions[_subscription]);
+        Assert.Equal((2, 8L, 2L), subscriptions[other]);
+        Assert.Equal(0, json.GetProperty("limitsBoundMs").GetInt64());
+
+        // Nothing changed: no deployment or settings write reached any app, and no build became current.
+        Assert.Equal(before, _servers.Host.RequestLog.Count(r => r.App is not null && r.Route is AppServiceRoute.ZipDeploy or AppServiceRoute.PutAppSettings));
+        Assert.All(apps, a => Assert.Equal(0, a.ZipDeployCount));
+        Assert.All(apps, a => Assert.False(a.Settings.ContainsKey(ProjectVersionSetting.Name)));
+        var status = Built.Run(Built.Cli, _folder, environment, "status", "--output", "json").Exits(0).Json();
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, status.GetProperty("current").ValueKind);
+    }
+
+    [Fact]
     public async Task A_wrong_identity_header_fails_sign_in_touches_no_app_and_prints_no_header()
     {
         var apps = await _servers.AddConnectorsAsync(_database, _subscription, 1);

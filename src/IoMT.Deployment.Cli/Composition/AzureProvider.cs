@@ -27,13 +27,21 @@ namespace IoMT.Deployment.Cli.Composition;
 /// <c>Azure:StoreTimeout</c> (how long Blob Storage or Cosmos DB may take to answer before the command fails with exit
 /// code 6; 00:00:30 by default), <c>Azure:Deployer</c> (<c>kudu</c> or <c>runfrompackage</c>), <c>Azure:Inventory</c> (<c>cosmos</c> or <c>arm</c>),
 /// <c>Azure:Arm:*</c> (<see cref="KuduDeployerOptions"/>, <see cref="RunFromPackageDeployerOptions"/>,
-/// <see cref="ArmConnectorInventoryOptions"/>: ArmEndpoint, SubscriptionId, ResourceGroup, …).
+/// <see cref="ArmConnectorInventoryOptions"/>: ArmEndpoint, SubscriptionId, ResourceGroup, …);
+/// <c>Azure:Throttle:Enabled</c> (true by default: every ARM request and deployment is kept under the per-subscription
+/// limits, and <c>update --dry-run</c> shows them) and <c>Azure:Throttle:*</c> (<see cref="ArmSubscriptionThrottleOptions"/>);
+/// <c>Azure:Gates:HostStatus:Enabled</c>, <c>Azure:Gates:Metrics:Enabled</c> (false by default: the wave gates' health
+/// signals) with <c>Azure:Gates:HostStatus:*</c> (<see cref="FunctionsHostStatusSignalOptions"/>) and
+/// <c>Azure:Gates:Metrics:*</c> (<see cref="AzureMonitorMetricsSignalOptions"/>), over the <c>Azure:Arm</c> endpoint settings.
 /// </remarks>
 internal static class AzureProvider
 {
     private const string Blobs = "Azure:Blobs";
     private const string Cosmos = "Azure:Cosmos";
     private const string Arm = "Azure:Arm";
+    private const string Throttle = "Azure:Throttle";
+    private const string HostStatusGate = "Azure:Gates:HostStatus";
+    private const string MetricsGate = "Azure:Gates:Metrics";
 
     /// <summary>Adds the adapters a command needs.</summary>
     /// <param name="builder">The IoMT.Deployment builder.</param>
@@ -125,6 +133,31 @@ internal static class AzureProvider
         {
             builder.AddKuduDeployer(o => configuration.GetSection(Arm).Bind(o));
         }
+
+        // The gates read the same ARM endpoint as the deployer, then their own sections.
+        if (settings.HostStatusGate)
+        {
+            builder.AddFunctionsHostStatusSignal(o =>
+            {
+                configuration.GetSection(Arm).Bind(o);
+                configuration.GetSection(HostStatusGate).Bind(o);
+            });
+        }
+
+        if (settings.MetricsGate)
+        {
+            builder.AddAzureMonitorMetricsSignal(o =>
+            {
+                configuration.GetSection(Arm).Bind(o);
+                configuration.GetSection(MetricsGate).Bind(o);
+            });
+        }
+
+        // Last, so it wraps the rollout policy and meters every App Service adapter registered above.
+        if (settings.Throttle)
+        {
+            builder.AddArmSubscriptionThrottle(o => configuration.GetSection(Throttle).Bind(o));
+        }
     }
 
     private static CosmosClient CreateCosmosClient(AzureSettings settings, Lazy<TokenCredential> credential)
@@ -186,6 +219,15 @@ internal sealed class AzureSettings
 
     public string Deployer { get; private init; } = KuduDeployer;
 
+    /// <summary>Gets a value indicating whether the per-subscription ARM throttle is on (<c>Azure:Throttle:Enabled</c>, default true).</summary>
+    public bool Throttle { get; private init; } = true;
+
+    /// <summary>Gets a value indicating whether the Functions host status signal feeds the gates (<c>Azure:Gates:HostStatus:Enabled</c>).</summary>
+    public bool HostStatusGate { get; private init; }
+
+    /// <summary>Gets a value indicating whether the Azure Monitor metrics signal feeds the gates (<c>Azure:Gates:Metrics:Enabled</c>).</summary>
+    public bool MetricsGate { get; private init; }
+
     /// <summary>Gets how long a store (Blob Storage, Cosmos DB) may take to answer before the command fails with exit code 6.</summary>
     public TimeSpan StoreTimeout { get; private init; } = DefaultStoreTimeout;
 
@@ -226,6 +268,9 @@ internal sealed class AzureSettings
             Inventory = Choice(configuration, "Azure:Inventory", problems, (CosmosInventory, CosmosInventory), (ArmInventory, ArmInventory)),
             Deployer = Choice(configuration, "Azure:Deployer", problems, (KuduDeployer, KuduDeployer), (RunFromPackageDeployer, RunFromPackageDeployer)),
             StoreTimeout = Duration(Value("Azure:StoreTimeout"), "Azure:StoreTimeout", problems),
+            Throttle = Choice(configuration, "Azure:Throttle:Enabled", problems, ("true", true), ("false", false)),
+            HostStatusGate = Choice(configuration, "Azure:Gates:HostStatus:Enabled", problems, ("false", false), ("true", true)),
+            MetricsGate = Choice(configuration, "Azure:Gates:Metrics:Enabled", problems, ("false", false), ("true", true)),
         };
 
         if (Value("Azure:Blobs:ServiceUri") is not null && settings.BlobConnectionString is not null)

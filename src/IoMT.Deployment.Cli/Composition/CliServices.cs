@@ -127,6 +127,9 @@ internal static class CliServices
         (typeof(KuduDeployerOptions), "-", "Azure:Arm"),
         (typeof(RunFromPackageDeployerOptions), "-", "Azure:Arm"),
         (typeof(ArmConnectorInventoryOptions), "-", "Azure:Arm"),
+        (typeof(ArmSubscriptionThrottleOptions), "-", "Azure:Throttle"),
+        (typeof(FunctionsHostStatusSignalOptions), "-", "Azure:Gates:HostStatus"),
+        (typeof(AzureMonitorMetricsSignalOptions), "-", "Azure:Gates:Metrics"),
     ];
 
     private static IEnumerable<string> Describe(OptionsValidationException validation)

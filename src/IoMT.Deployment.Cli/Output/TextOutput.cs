@@ -164,6 +164,16 @@ internal static class TextOutput
             Line(w, $"Excluded ({r.Excluded.Count}): {string.Join(", ", r.Excluded.Select(p => p.Connector))}");
         }
 
+        if (r.Subscriptions is { } subscriptions)
+        {
+            Line(w, $"Per subscription, under the ARM limits ({subscriptions.Count}; the slowest takes {Duration(r.LimitsBoundMs ?? 0)}):");
+            Line(w, $"  {"subscription",-38} {"connectors",10} {"ARM writes",10} {"ARM reads",10} {"estimated",10}");
+            foreach (var s in subscriptions)
+            {
+                Line(w, $"  {s.Subscription,-38} {s.Connectors,10} {s.ArmWrites,10} {s.ArmReads,10} {s.EstimatedMs / 1000.0,9:0.0}s");
+            }
+        }
+
         Line(w, $"Estimated duration: {Duration(r.EstimatedDurationMs)}. Plan fingerprint: {r.Fingerprint}");
         w.WriteLine("Nothing was changed.");
     }

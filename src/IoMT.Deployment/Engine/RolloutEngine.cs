@@ -20,6 +20,7 @@ public sealed partial class RolloutEngine : IRolloutEngine
     private readonly DeploymentMetrics _metrics;
     private readonly ILogger<RolloutEngine> _logger;
     private readonly List<IConnectorHealthSignal> _healthSignals;
+    private readonly IDeploymentLimits? _limits;
     private readonly WavePlanner _planner;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
 
@@ -35,6 +36,7 @@ public sealed partial class RolloutEngine : IRolloutEngine
     /// <param name="metrics">The metrics.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="healthSignals">The health signals the wave gates read; none: every gate that asks for health gets no data and pauses.</param>
+    /// <param name="limits">The platform's limits a plan's estimate respects (<see cref="RolloutPlan.Limits"/>), or <see langword="null"/>.</param>
     public RolloutEngine(
         IArtifactSource artifacts,
         IVersionStore versions,
@@ -46,7 +48,8 @@ public sealed partial class RolloutEngine : IRolloutEngine
         TimeProvider timeProvider,
         DeploymentMetrics metrics,
         ILogger<RolloutEngine> logger,
-        IEnumerable<IConnectorHealthSignal>? healthSignals = null)
+        IEnumerable<IConnectorHealthSignal>? healthSignals = null,
+        IDeploymentLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(versions);
@@ -69,6 +72,7 @@ public sealed partial class RolloutEngine : IRolloutEngine
         _metrics = metrics;
         _logger = logger;
         _healthSignals = healthSignals?.ToList() ?? [];
+        _limits = limits;
         _planner = new WavePlanner(_options);
     }
 
@@ -130,9 +134,8 @@ public sealed partial class RolloutEngine : IRolloutEngine
         var estimate = TimeSpan.Zero;
         for (var i = 0; i < waves.Count; i++)
         {
-            var deployments = planned.Count(p => p.Wave == i && p.Action == PlannedAction.Deploy);
-            var rounds = (deployments + _options.MaxParallelism - 1) / _options.MaxParallelism;
-            estimate += (_options.EstimatedConnectorTime * rounds) + (kind == RolloutKind.Update ? waves[i].BakeTime : TimeSpan.Zero);
+            var deploying = planned.Where(p => p.Wave == i && p.Action == PlannedAction.Deploy).Select(p => p.Connector).ToList();
+            estimate += WaveEstimate(deploying) + (kind == RolloutKind.Update ? waves[i].BakeTime : TimeSpan.Zero);
         }
 
         return new RolloutPlan
@@ -144,9 +147,35 @@ public sealed partial class RolloutEngine : IRolloutEngine
             Waves = waves,
             Fingerprint = active?.Fingerprint ?? _planner.Fingerprint(target, members, state.Pins),
             EstimatedDuration = estimate,
+            Limits = _limits?.Estimate(planned.Where(p => p.Action == PlannedAction.Deploy).Select(p => p.Connector)),
             Active = active,
         };
     }
+
+    /// <summary>
+    /// A wave's deployments take the longest of: rounds of <see cref="RolloutOptions.MaxParallelism"/>; per limited scope,
+    /// rounds of its concurrent-deployment bound, and the time its requests need under its limits (scopes run side by side).
+    /// </summary>
+    private TimeSpan WaveEstimate(List<ConnectorTarget> deploying)
+    {
+        TimeSpan Rounds(int count, int width) => _options.EstimatedConnectorTime * ((count + width - 1) / width);
+        var estimate = Rounds(deploying.Count, _options.MaxParallelism);
+        if (_limits is null || deploying.Count == 0)
+        {
+            return estimate;
+        }
+
+        foreach (var scope in _limits.Estimate(deploying).Scopes)
+        {
+            var width = Math.Max(1, Math.Min(scope.MaxConcurrentDeployments, _options.MaxParallelism));
+            var bound = Max(Rounds(scope.Connectors, width), scope.Duration);
+            estimate = Max(estimate, bound);
+        }
+
+        return estimate;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <inheritdoc/>
     public Task<RolloutReport> RollbackAsync(RollbackRequest request, IProgress<ConnectorResult>? progress = null, CancellationToken cancellationToken = default)

@@ -47,7 +47,8 @@ public static class IoMTDeploymentServiceCollectionExtensions
         sp.GetRequiredService<TimeProvider>(),
         sp.GetRequiredService<DeploymentMetrics>(),
         sp.GetRequiredService<ILogger<RolloutEngine>>(),
-        sp.GetServices<IConnectorHealthSignal>());
+        sp.GetServices<IConnectorHealthSignal>(),
+        sp.GetService<IDeploymentLimits>());
 
     private static InvalidOperationException Missing<T>(string how) =>
         new($"IoMT.Deployment has no {typeof(T).Name} registered. Register one with {how} on the builder returned by AddIoMTDeployment().");

@@ -1,6 +1,9 @@
 namespace IoMT.Deployment.Cli.Output;
 
-/// <summary>The result of <c>update --dry-run</c>.</summary>
+/// <summary>
+/// The result of <c>update --dry-run</c>. <see cref="Subscriptions"/> and <see cref="LimitsBoundMs"/> are set when the
+/// provider registers deployment limits (the azure provider's per-subscription ARM throttle), and are null otherwise.
+/// </summary>
 internal sealed record PlanResult(
     bool DryRun,
     RolloutKind Kind,
@@ -13,7 +16,9 @@ internal sealed record PlanResult(
     IReadOnlyList<PinResult> Excluded,
     long EstimatedDurationMs,
     string Fingerprint,
-    RolloutStateResult? Active)
+    RolloutStateResult? Active,
+    IReadOnlyList<SubscriptionLimitResult>? Subscriptions,
+    long? LimitsBoundMs)
 {
     public static PlanResult Of(RolloutPlan plan, VersionState state)
     {
@@ -30,7 +35,9 @@ internal sealed record PlanResult(
             [.. pins.Where(p => p.Excluded)],
             (long)plan.EstimatedDuration.TotalMilliseconds,
             plan.Fingerprint,
-            RolloutStateResult.Of(plan.Active));
+            RolloutStateResult.Of(plan.Active),
+            plan.Limits is { } limits ? [.. limits.Scopes.Select(SubscriptionLimitResult.Of)] : null,
+            plan.Limits is { } bound ? (long)bound.Duration.TotalMilliseconds : null);
     }
 
     private static string SkipReason(PlannedConnector connector, VersionState state) => connector.Action switch

@@ -21,8 +21,14 @@ public sealed record RolloutPlan
     /// <summary>Gets the plan's fingerprint; the rollout it starts records the same one.</summary>
     public string Fingerprint { get; init; } = string.Empty;
 
-    /// <summary>Gets the estimated duration: deployments at the configured parallelism plus bakes.</summary>
+    /// <summary>
+    /// Gets the estimated duration: per wave, the longest of its deployments at the configured parallelism and, when
+    /// <see cref="IDeploymentLimits"/> are registered, of each limited scope's deployments under its limits; plus bakes.
+    /// </summary>
     public TimeSpan EstimatedDuration { get; init; }
+
+    /// <summary>Gets what the connectors to deploy cost under the platform's limits, per scope (subscription), when limits are registered.</summary>
+    public DeploymentLimitEstimate? Limits { get; init; }
 
     /// <summary>Gets the active rollout the update would continue, when one is active.</summary>
     public RolloutRecord? Active { get; init; }
