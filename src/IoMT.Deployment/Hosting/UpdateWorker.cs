@@ -41,7 +41,7 @@ public sealed class UpdateWorker : BackgroundService
     }
 
     /// <summary>Gets how many runs finished (successfully or not) since the worker started.</summary>
-    public int CompletedRuns => Volatile.Read(ref _completedRuns);
+    internal int CompletedRuns => Volatile.Read(ref _completedRuns);
 
     private readonly SemaphoreSlim _ticks = new(0, 1);
     private ITimer? _timer;
@@ -135,7 +135,7 @@ public sealed class UpdateWorker : BackgroundService
     /// <param name="stoppingToken">The host's stopping token.</param>
     /// <returns>A task that completes when the run ended.</returns>
     /// <exception cref="OperationCanceledException">The host is stopping.</exception>
-    public async Task RunOnceAsync(CancellationToken stoppingToken)
+    internal async Task RunOnceAsync(CancellationToken stoppingToken)
     {
         try
         {
