@@ -94,7 +94,12 @@ public sealed class PackagedFeed : IDisposable
 
         foreach (var project in Projects)
         {
-            TryDelete(Path.Combine(cache, project.PackageId.ToLowerInvariant(), Version.ToLowerInvariant()));
+            var id = Path.Combine(cache, project.PackageId.ToLowerInvariant());
+            TryDelete(Path.Combine(id, Version.ToLowerInvariant()));
+            if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any())
+            {
+                TryDelete(id);
+            }
         }
 
         TryDelete(Root);
