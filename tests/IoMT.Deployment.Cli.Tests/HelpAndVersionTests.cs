@@ -8,11 +8,15 @@ public sealed class HelpAndVersionTests : IDisposable
     public void Dispose() => _ws.Dispose();
 
     [Fact]
-    public void Version_prints_the_assembly_version()
+    public void Version_prints_the_package_version()
     {
         var run = _ws.RunBare(null, "--version").Exits(0);
-        var expected = typeof(IoMT.Deployment.Cli.CliApplication).Assembly.GetName().Version!.ToString(3);
-        Assert.StartsWith(expected, run.Stdout, StringComparison.Ordinal);
+        // The informational version is the package version (VersionPrefix, or -p:Version / VersionSuffix), without "+commit".
+        var expected = typeof(IoMT.Deployment.Cli.CliApplication).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+        Assert.Matches(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$", expected);
+        Assert.Equal(expected, run.Stdout.Trim());
     }
 
     [Fact]

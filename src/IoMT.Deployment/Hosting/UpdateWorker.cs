@@ -41,7 +41,7 @@ public sealed class UpdateWorker : BackgroundService
     }
 
     /// <summary>Gets how many runs finished (successfully or not) since the worker started.</summary>
-    public int CompletedRuns => Volatile.Read(ref _completedRuns);
+    internal int CompletedRuns => Volatile.Read(ref _completedRuns);
 
     /// <summary>Gets the time between two update checks when no rollout is active, for health checks that judge <see cref="LastRun"/>.</summary>
     public TimeSpan Period => _options.Period;
@@ -143,7 +143,7 @@ public sealed class UpdateWorker : BackgroundService
     /// <param name="stoppingToken">The host's stopping token.</param>
     /// <returns>A task that completes when the run ended.</returns>
     /// <exception cref="OperationCanceledException">The host is stopping.</exception>
-    public async Task RunOnceAsync(CancellationToken stoppingToken)
+    internal async Task RunOnceAsync(CancellationToken stoppingToken)
     {
         var startedAt = _time.GetUtcNow();
         var outcome = UpdateWorkerRunOutcome.Failed;

@@ -91,7 +91,7 @@ public sealed class DirectoryConnectorDeployer : IConnectorDeployer
     /// <param name="connector">The connector.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The settings by name.</returns>
-    public async Task<IReadOnlyDictionary<string, string?>> GetSettingsAsync(ConnectorTarget connector, CancellationToken cancellationToken = default)
+    internal async Task<IReadOnlyDictionary<string, string?>> GetSettingsAsync(ConnectorTarget connector, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connector);
         RequireConnector(connector);
