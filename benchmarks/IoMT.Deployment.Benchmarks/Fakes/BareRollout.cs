@@ -1,3 +1,5 @@
+using IoMT.Deployment.Testing;
+
 namespace IoMT.Deployment.Benchmarks.Fakes;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace IoMT.Deployment.Benchmarks.Fakes;
 internal static class BareRollout
 {
     public static ArtifactPackage Package() =>
-        ArtifactPackage.FromBytes(SimulatedDeployment.NewBuild, InMemoryArtifactSource.SmallPackage(SimulatedDeployment.NewBuild.ToString()));
+        ArtifactPackage.FromBytes(SimulatedDeployment.NewBuild, TestPackages.ForBuild(SimulatedDeployment.NewBuild.ToString()));
 
     /// <summary>Rolls the package out and verifies; returns how many connectors did not verify.</summary>
     public static async Task<int> RunAsync(SimulatedFleet fleet, ArtifactPackage package, int parallelism)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using IoMT.Deployment.Testing;
 
 namespace IoMT.Deployment.Benchmarks.Fakes;
 
@@ -18,7 +19,7 @@ internal sealed class SimulatedDeployment : IAsyncDisposable
     {
         Fleet = fleet;
         Sink = sink ?? new NoOpSinkProvider();
-        Artifacts = new InMemoryArtifactSource(NewBuild, InMemoryArtifactSource.SmallPackage(NewBuild.ToString()));
+        Artifacts = new InMemoryArtifacts().Add(NewBuild.ToString());
         Versions = new InMemoryVersionStore(VersionState.Empty with { Current = OldBuild });
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.ClearProviders().AddProvider(Sink).SetMinimumLevel(LogLevel.Information));
@@ -35,7 +36,7 @@ internal sealed class SimulatedDeployment : IAsyncDisposable
 
     public NoOpSinkProvider Sink { get; }
 
-    public InMemoryArtifactSource Artifacts { get; }
+    public InMemoryArtifacts Artifacts { get; }
 
     public InMemoryVersionStore Versions { get; }
 

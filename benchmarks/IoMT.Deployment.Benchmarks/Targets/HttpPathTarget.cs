@@ -11,6 +11,7 @@ using IoMT.Deployment.Kudu;
 using IoMT.Deployment.Loopback;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using IoMT.Deployment.Testing;
 
 namespace IoMT.Deployment.Benchmarks.Targets;
 
@@ -118,7 +119,7 @@ internal static class HttpPathTarget
     /// <summary>The engine composed with the Kudu deployer over the host; an update of every app to the package's build.</summary>
     private static async Task<Run> RunEngineAsync(AppServiceHostProcess host, TokenCredential credential, IReadOnlyList<HostedApp> apps, ArtifactPackage package, int parallelism)
     {
-        var artifacts = new InMemoryArtifactSource(package.Build, package.Content.ToArray());
+        var artifacts = new InMemoryArtifacts().Add(package.Build.ToString(), package.Content.ToArray());
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.ClearProviders().AddProvider(new NoOpSinkProvider()).SetMinimumLevel(LogLevel.Information));
         services.AddSingleton<IArtifactSource>(artifacts);

@@ -5,6 +5,7 @@ using IoMT.Deployment.Kudu;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using IoMT.Deployment.Testing;
 
 namespace IoMT.Deployment.Benchmarks.Targets;
 
@@ -88,7 +89,7 @@ internal static class ThrottleTarget
         var fleet = new ThrottledFleet(connectors, Subscriptions, arm, throttle, delay, DeployLatency);
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.ClearProviders());
-        services.AddSingleton<IArtifactSource>(new InMemoryArtifactSource(SimulatedDeployment.NewBuild, InMemoryArtifactSource.SmallPackage(SimulatedDeployment.NewBuild.ToString())));
+        services.AddSingleton<IArtifactSource>(new InMemoryArtifacts().Add(SimulatedDeployment.NewBuild.ToString()));
         var versions = new InMemoryVersionStore(VersionState.Empty with { Current = SimulatedDeployment.OldBuild });
         services.AddSingleton<IVersionStore>(versions);
         services.AddSingleton<IConnectorInventory>(fleet);
