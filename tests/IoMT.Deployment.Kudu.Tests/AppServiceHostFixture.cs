@@ -1,8 +1,10 @@
 using System.IO.Compression;
+using System.Threading.Channels;
 using Azure.Core;
 using IoMT.Deployment.Loopback;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace IoMT.Deployment.Kudu.Tests;
 
@@ -53,12 +55,13 @@ internal static class TestWorld
         AppServiceHost host,
         Action<KuduDeployerOptions>? configure = null,
         ILogger<KuduConnectorDeployer>? logger = null,
-        TokenCredential? credential = null)
+        TokenCredential? credential = null,
+        TimeProvider? time = null)
     {
         var options = new KuduDeployerOptions();
         Configure(options, host);
         configure?.Invoke(options);
-        return new KuduConnectorDeployer(Options.Create(options), credential ?? host.Credential, TimeProvider.System, logger);
+        return new KuduConnectorDeployer(Options.Create(options), credential ?? host.Credential, time ?? TimeProvider.System, logger);
     }
 
     public static RunFromPackageConnectorDeployer RunFromPackageDeployer(AppServiceHost host, Action<RunFromPackageDeployerOptions>? configure = null)
@@ -102,10 +105,16 @@ internal static class TestWorld
         };
     }
 
-    /// <summary>Polls the host's state until a condition holds (waiting for a server, never sleeping for correctness).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    /// <summary>How long a wait for an event may take before the test fails as hung: a guard only, never what a test asserts.</summary>
+    public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Polls state that is not the host's (a client-side pause, say) until a condition holds: waiting, never sleeping for
+    /// correctness. For the host's state use <see cref="WaitForHostAsync"/>, which reacts to requests instead.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        var deadline = DateTime.UtcNow + HangGuard;
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
@@ -116,4 +125,82 @@ internal static class TestWorld
             await Task.Delay(5);
         }
     }
+
+    /// <summary>
+    /// Completes when <paramref name="condition"/> on the host's state holds: checked once now and again each time the host
+    /// records a request (through <see cref="AppServiceHost.OnRequest"/>, before the client has the answer). Nothing polls.
+    /// </summary>
+    public static async Task WaitForHostAsync(this AppServiceHost host, Func<bool> condition, string what)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (host.OnRequest(_ =>
+        {
+            if (condition())
+            {
+                seen.TrySetResult();
+            }
+        }))
+        {
+            // Subscribed first, then checked: a request cannot fall between the two.
+            if (condition())
+            {
+                seen.TrySetResult();
+            }
+
+            try
+            {
+                await seen.Task.WaitAsync(HangGuard);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"The host's requests never showed that {what} within {HangGuard} (the hang guard).");
+            }
+        }
+    }
+
+    /// <summary>Completes when the host records a request that <paramref name="match"/> accepts (one recorded before the call counts too).</summary>
+    public static Task WaitForRequestAsync(this AppServiceHost host, Func<RecordedRequest, bool> match, string what) =>
+        host.WaitForHostAsync(() => host.RequestLog.Any(match), what);
+
+    /// <summary>
+    /// Advances <paramref name="time"/> by <paramref name="step"/> each time the code under test starts a wait on it,
+    /// until <paramref name="work"/> completes; returns the due times of the waits, in order.
+    /// </summary>
+    public static async Task<IReadOnlyList<TimeSpan>> AdvanceOnEveryWaitAsync(this SignallingTimeProvider time, Task work, TimeSpan step)
+    {
+        var waits = new List<TimeSpan>();
+        using var stop = new CancellationTokenSource();
+        while (true)
+        {
+            var next = time.NextTimerAsync(stop.Token).AsTask();
+            var first = await Task.WhenAny(work, next).WaitAsync(HangGuard);
+            if (first == work)
+            {
+                await stop.CancelAsync();
+                return waits;
+            }
+
+            waits.Add(await next);
+            time.Advance(step);
+        }
+    }
+}
+
+/// <summary>
+/// A <see cref="FakeTimeProvider"/> that reports every timer created on it (each <c>Task.Delay</c> on the clock), so a test
+/// advances time exactly when the code under test waits, instead of advancing blindly and sleeping in between.
+/// </summary>
+internal sealed class SignallingTimeProvider() : FakeTimeProvider(DateTimeOffset.UtcNow)
+{
+    private readonly Channel<TimeSpan> _timers = Channel.CreateUnbounded<TimeSpan>();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        _timers.Writer.TryWrite(dueTime);
+        return timer;
+    }
+
+    /// <summary>The due time of the next timer created (or one created since the last call).</summary>
+    public ValueTask<TimeSpan> NextTimerAsync(CancellationToken cancellationToken) => _timers.Reader.ReadAsync(cancellationToken);
 }

@@ -142,7 +142,7 @@ public sealed class AzureMonitorMetricsSignalTests(AppServiceHostFixture fixture
 
         // As the gate asks: one query per connector, all at once; the window closes on the fake clock.
         var queries = apps.Select(a => signal.GetHealthAsync(Query(a, tagRegion: a.Health.Region == "westeurope" ? "West Europe" : "northeurope")).AsTask()).ToList();
-        await WaitUntilAsync(() => _host.RequestLog.Count(r => r.Route == AppServiceRoute.MetricsBatch && (r.Path.Contains(subA, StringComparison.Ordinal) || r.Path.Contains(subB, StringComparison.Ordinal))) == 2, "the two full batches, sent without waiting for the window");
+        await _host.WaitForHostAsync(() => _host.RequestLog.Count(r => r.Route == AppServiceRoute.MetricsBatch && (r.Path.Contains(subA, StringComparison.Ordinal) || r.Path.Contains(subB, StringComparison.Ordinal))) == 2, "the two full batches, sent without waiting for the window");
         time.Advance(TimeSpan.FromMilliseconds(200));
         var results = await Task.WhenAll(queries).WaitAsync(TimeSpan.FromSeconds(30));
 

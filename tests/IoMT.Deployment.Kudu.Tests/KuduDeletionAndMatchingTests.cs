@@ -59,7 +59,7 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
         var deployer = KuduDeployer(Host);
 
         var deploy = deployer.DeployAsync(Target(app), Package("23"));
-        await WaitUntilAsync(() => Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name) > 0, "the deployment is polled");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.DeploymentStatus, "the deployment is polled");
         Host.DeleteApp(app);
 
         var ex = await Assert.ThrowsAsync<ConnectorNotFoundException>(() => deploy);
@@ -94,7 +94,7 @@ public sealed class KuduDeletionAndMatchingTests(AppServiceHostFixture fixture)
         var deployer = KuduDeployer(Host, o => o.MaxRetries = 1);
 
         var deploy = deployer.DeployAsync(Target(app), Package("25"));
-        await WaitUntilAsync(() => Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name) > 0, "the deployment is polled");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.DeploymentStatus, "the deployment is polled");
         app.Faults.ScmUnreachable = true;
         Host.DeleteApp(app);
 

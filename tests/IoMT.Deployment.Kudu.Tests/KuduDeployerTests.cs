@@ -1,7 +1,6 @@
 using Azure;
 using IoMT.Deployment.Loopback;
 using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Time.Testing;
 using static IoMT.Deployment.Kudu.Tests.TestWorld;
 
 namespace IoMT.Deployment.Kudu.Tests;
@@ -202,7 +201,7 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
         var second = KuduDeployer(Host, o => o.ConflictRetryDelay = TimeSpan.FromMilliseconds(50));
 
         var running = first.DeployAsync(Target(app), Package("1"));
-        await WaitUntilAsync(() => app.IsDeploying, "the first deployment runs");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the first deployment runs");
         await second.DeployAsync(Target(app), Package("2"));
         await running;
 
@@ -252,7 +251,7 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
         using var cts = new CancellationTokenSource();
 
         var deploy = deployer.DeployAsync(Target(app), Package("8"), cts.Token);
-        await WaitUntilAsync(() => Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name) > 0, "the deployment is polled");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.DeploymentStatus, "the deployment is polled");
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy);
@@ -266,12 +265,21 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     {
         var app = NewApp();
         app.Faults.DeploymentDuration = TimeSpan.FromMinutes(5);
-        var deployer = KuduDeployer(Host, o => o.DeploymentTimeout = TimeSpan.FromMilliseconds(200));
+        var time = new SignallingTimeProvider();
+        var poll = TimeSpan.FromMilliseconds(50);
+        var deployer = KuduDeployer(Host, o => (o.PollInterval, o.DeploymentTimeout) = (poll, TimeSpan.FromMilliseconds(200)), time: time);
 
-        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(app), Package("8")));
+        // Each poll delay is released by one step of fake time as soon as it is started: no real deadline runs.
+        var deploy = deployer.DeployAsync(Target(app), Package("8"));
+        var waits = await time.AdvanceOnEveryWaitAsync(deploy, poll);
 
+        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deploy);
         Assert.Contains("DeploymentTimeout", ex.Message, StringComparison.Ordinal);
-        Assert.True(Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name) > 1);
+
+        // Polled at 50, 100, 150 and 200 ms from acceptance; the wait ending at 250 ms passed the deadline.
+        Assert.Equal(4, Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name));
+        Assert.Equal(5, waits.Count);
+        Assert.True(app.IsDeploying, "the host's deployment still runs: the deadline came from the fake clock");
     }
 
     [Fact]
@@ -279,13 +287,29 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     {
         var app = NewApp();
         var deployer = KuduDeployer(Host, o => (o.UploadTimeout, o.MaxRetries) = (TimeSpan.FromMilliseconds(100), 1));
-        await deployer.GetProjectVersionAsync(Target(app));
-        app.Faults.Latency = TimeSpan.FromSeconds(2);
 
-        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(app), Package("10")));
+        // Once the site is read (before its answer reaches the client), the app answers nothing for far longer than the
+        // upload may take, so both upload tries can only end by UploadTimeout; when the host has recorded the second one
+        // (aborted), the latency goes, so that ARM's check of the site answers at once. UploadTimeout is Azure.Core's
+        // NetworkTimeout, which runs on the real clock (the pipeline takes no TimeProvider): only its expiry is relied on.
+        var uploads = 0;
+        using var stall = Host.OnRequest(r =>
+        {
+            if (r.App == app.Name && r.Route == AppServiceRoute.GetSite && Volatile.Read(ref uploads) == 0)
+            {
+                app.Faults.Latency = TimeSpan.FromSeconds(10);
+            }
+            else if (r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && Interlocked.Increment(ref uploads) == 2)
+            {
+                app.Faults.Latency = TimeSpan.Zero;
+            }
+        });
+
+        var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deployer.DeployAsync(Target(app), Package("10")).WaitAsync(HangGuard));
 
         Assert.Contains("UploadTimeout", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, app.ZipDeployCount);
+        Assert.Equal(2, Host.CountRequests(AppServiceRoute.ZipDeploy, app.Name));
     }
 
     [Fact]
@@ -293,24 +317,21 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     {
         var app = NewApp();
         app.Faults.DeploymentDuration = TimeSpan.FromMinutes(5);
-        var time = new FakeTimeProvider();
-        var options = new KuduDeployerOptions();
-        Configure(options, Host);
-        (options.PollInterval, options.DeploymentTimeout) = (TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(15));
-        var deployer = new KuduConnectorDeployer(Microsoft.Extensions.Options.Options.Create(options), Host.Credential, time);
+        var time = new SignallingTimeProvider();
+        var defaults = new KuduDeployerOptions();
+        var deployer = KuduDeployer(Host, o => (o.PollInterval, o.DeploymentTimeout) = (defaults.PollInterval, defaults.DeploymentTimeout), time: time);
 
+        // Each poll delay, as soon as it is started on the fake clock, is released by a minute of fake time; no real minute passes.
         var deploy = deployer.DeployAsync(Target(app), Package("15"));
-        while (!deploy.IsCompleted)
-        {
-            // Each minute of fake time releases the pending poll delay; no real minute passes.
-            time.Advance(TimeSpan.FromMinutes(1));
-            await Task.Delay(5);
-        }
+        var waits = await time.AdvanceOnEveryWaitAsync(deploy, TimeSpan.FromMinutes(1));
 
         var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deploy);
         Assert.Contains("DeploymentTimeout", ex.Message, StringComparison.Ordinal);
-        var polls = Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name);
-        Assert.InRange(polls, 1, 15);
+        Assert.All(waits, wait => Assert.Equal(TimeSpan.FromSeconds(2), wait));
+
+        // Polled after 1 … 15 fake minutes; the wait ending at 16 minutes passed the 15-minute deadline.
+        Assert.Equal(16, waits.Count);
+        Assert.Equal(15, Host.CountRequests(AppServiceRoute.DeploymentStatus, app.Name));
         Assert.True(app.IsDeploying, "the host's deployment still runs: the deadline came from the fake clock");
     }
 
@@ -356,7 +377,7 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
         var otherProcess = KuduDeployer(Host);
 
         var deploy = deployer.DeployAsync(Target(app), Package("13"));
-        await WaitUntilAsync(() => app.IsDeploying, "the deployment runs");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the deployment runs");
         await otherProcess.SetProjectVersionAsync(Target(app), BuildNumber.Parse("13"));
 
         var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deploy);
@@ -372,7 +393,7 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
         var deployer = KuduDeployer(Host);
 
         var deploy = deployer.DeployAsync(Target(app), Package("14"));
-        await WaitUntilAsync(() => app.IsDeploying, "the deployment runs");
+        await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the deployment runs");
         var set = deployer.SetProjectVersionAsync(Target(app), BuildNumber.Parse("14"));
         await Task.WhenAll(deploy, set);
 

@@ -197,6 +197,7 @@ public sealed class SubscriptionThrottleTests
             .ToList();
         var blockSub0 = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sub1Done = 0;
+        var sub1Finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var order = new ConcurrentQueue<string>();
 
         var run = policy.ExecuteAsync(connectors.ToAsyncEnumerable(), async (connector, ct) =>
@@ -206,16 +207,16 @@ public sealed class SubscriptionThrottleTests
             {
                 await blockSub0.Task.WaitAsync(ct);
             }
-            else
+            else if (Interlocked.Increment(ref sub1Done) == 2)
             {
-                Interlocked.Increment(ref sub1Done);
+                sub1Finished.SetResult();
             }
 
             return new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Updated };
         });
 
         // Both of sub-1's connectors finish while sub-0's first one is still running.
-        await WaitUntilAsync(() => Volatile.Read(ref sub1Done) == 2, "sub-1's connectors");
+        await sub1Finished.Task.WaitAsync(HangGuard);
         Assert.Equal(["a0", "b0", "b1"], order.Order(StringComparer.Ordinal).ToArray());
         blockSub0.SetResult();
         var results = await run.WaitAsync(TimeSpan.FromSeconds(10));
