@@ -77,6 +77,26 @@ public static class KuduDeploymentBuilderExtensions
     }
 
     /// <summary>
+    /// Adds the optional Application Insights failure rate health signal: the failed share of the connector's
+    /// <c>requests</c> (<c>cloud_RoleName</c> = the site name) in the window after the deploy against the same-length window
+    /// before it, read through the query API (<c>POST https://api.applicationinsights.io/v1/apps/{appId}/query</c>) with the
+    /// builder's credential. The application id comes from a connector tag, a mapping or a default.
+    /// </summary>
+    /// <param name="builder">The IoMT.Deployment builder.</param>
+    /// <param name="configure">Sets the options; see <see cref="ApplicationInsightsFailureRateSignalOptions"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static IIoMTDeploymentBuilder AddApplicationInsightsFailureRateSignal(this IIoMTDeploymentBuilder builder, Action<ApplicationInsightsFailureRateSignalOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddValidatedOptions(configure);
+        builder.RequireCredential<ApplicationInsightsFailureRateSignalOptions>(nameof(AddApplicationInsightsFailureRateSignal));
+        builder.Services.TryAddSingleton(static sp => new ApplicationInsightsFailureRateSignal(
+            sp.GetRequiredService<IOptions<ApplicationInsightsFailureRateSignalOptions>>(), sp.GetDeploymentCredential(nameof(AddApplicationInsightsFailureRateSignal)), sp.GetService<ILogger<ApplicationInsightsFailureRateSignal>>()));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, ApplicationInsightsFailureRateSignal>(static sp => sp.GetRequiredService<ApplicationInsightsFailureRateSignal>()));
+        return builder;
+    }
+
+    /// <summary>
     /// Keeps every App Service adapter's ARM requests under the per-subscription limits (token buckets for writes and
     /// reads, a shared pause after a 429) and wraps the registered rollout policy in a
     /// <see cref="SubscriptionThrottledRolloutPolicy"/> (concurrent deployments per subscription). Call it after any
