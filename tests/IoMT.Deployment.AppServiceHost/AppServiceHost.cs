@@ -440,6 +440,11 @@ public sealed partial class AppServiceHost : IAsyncDisposable
     {
         var request = call.Context.Request;
         var segments = request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (await TryHandleAppInsightsAsync(call, segments).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (await TryHandleHealthAsync(call, segments).ConfigureAwait(false))
         {
             return;

@@ -38,6 +38,9 @@ public enum AppServiceRoute
 
     /// <summary><c>GET {IDENTITY_ENDPOINT}?resource=…&amp;api-version=2019-08-01</c>: the App Service managed-identity token endpoint.</summary>
     ManagedIdentityToken,
+
+    /// <summary><c>POST /v1/apps/{appId}/query</c>: the Application Insights query API (the app id is recorded as the app).</summary>
+    AppInsightsQuery,
 }
 
 /// <summary>One request the host answered.</summary>
