@@ -166,20 +166,9 @@ public sealed class ApplicationInsightsFailureRateSignal : IConnectorHealthSigna
             }
 
             var (table, failure) = ParseCounts(response.Content.ToMemory());
-            var health = failure is not null
+            return HealthReads.Report(_logger, Name, connector, failure is not null
                 ? new ConnectorHealth(HealthStatus.NoData, failure)
-                : Judge(table!, _options);
-            if (health.Status == HealthStatus.NoData)
-            {
-                return HealthReads.NoData(_logger, Name, connector, health.Reason ?? "no data");
-            }
-
-            if (health.Status == HealthStatus.Unhealthy)
-            {
-                Log.HealthSignalUnhealthy(_logger, Name, connector.Id, health.Reason ?? "unhealthy");
-            }
-
-            return health;
+                : Judge(table!, _options));
         }
         catch (Exception ex) when (HealthReads.IsReadFailure(ex, cancellationToken))
         {

@@ -78,18 +78,7 @@ public sealed class FunctionsHostStatusSignal : IConnectorHealthSignal
                 return HealthReads.NoData(_logger, Name, connector, HealthReads.DescribeStatus(response));
             }
 
-            var health = Judge(response.Content.ToMemory());
-            if (health.Status == HealthStatus.NoData)
-            {
-                return HealthReads.NoData(_logger, Name, connector, health.Reason ?? "no state");
-            }
-
-            if (health.Status == HealthStatus.Unhealthy)
-            {
-                Log.HealthSignalUnhealthy(_logger, Name, connector.Id, health.Reason ?? "unhealthy");
-            }
-
-            return health;
+            return HealthReads.Report(_logger, Name, connector, Judge(response.Content.ToMemory()));
         }
         catch (Exception ex) when (HealthReads.IsReadFailure(ex, cancellationToken))
         {
@@ -167,6 +156,22 @@ internal static class HealthReads
         reason = Shorten(reason);
         Log.HealthSignalNoData(logger, signal, connector.Id, reason);
         return new ConnectorHealth(HealthStatus.NoData, reason);
+    }
+
+    /// <summary>Logs a judgement that is not healthy (no data: 4040, unhealthy: 4041) and returns it, its reason shortened.</summary>
+    public static ConnectorHealth Report(ILogger logger, string signal, ConnectorTarget connector, ConnectorHealth health)
+    {
+        if (health.Status == HealthStatus.NoData)
+        {
+            return NoData(logger, signal, connector, health.Reason ?? "no data");
+        }
+
+        if (health.Status == HealthStatus.Unhealthy)
+        {
+            Log.HealthSignalUnhealthy(logger, signal, connector.Id, health.Reason ?? "unhealthy");
+        }
+
+        return health;
     }
 
     /// <summary>A read failure that is the signal's, not the caller's cancellation: an Azure.Core failure or a body that is not JSON.</summary>
