@@ -197,7 +197,7 @@ public sealed partial class PackagingTests : IClassFixture<PackagedFeed>
         using Microsoft.Extensions.DependencyInjection;
 
         var root = args[0];
-        foreach (var assembly in new[] { typeof(BuildNumber), typeof(IRolloutEngine), typeof(IoMT.Deployment.Blobs.BlobArtifactOptions), typeof(IoMT.Deployment.Cosmos.CosmosVersionStoreOptions), typeof(IoMT.Deployment.Kudu.KuduDeployerOptions) }.Select(t => t.Assembly))
+        foreach (var assembly in new[] { typeof(BuildNumber), typeof(IRolloutEngine), typeof(IoMT.Deployment.Blobs.BlobArtifactOptions), typeof(IoMT.Deployment.Cosmos.CosmosVersionStoreOptions), typeof(IoMT.Deployment.Kudu.KuduDeployerOptions), typeof(IoMT.Deployment.Operations.OperationsOptions) }.Select(t => t.Assembly))
         {
             Console.WriteLine($"assembly {assembly.GetName().Name} {assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion}");
         }
