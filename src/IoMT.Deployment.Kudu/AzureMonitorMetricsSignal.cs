@@ -14,7 +14,8 @@ namespace IoMT.Deployment.Kudu;
 /// <summary>Options of the Azure Monitor metrics signal (<c>AddAzureMonitorMetricsSignal</c>).</summary>
 /// <remarks>
 /// The signal compares the error ratio (<see cref="ErrorMetric"/> over <see cref="VolumeMetric"/>) of the window after the
-/// wave's verification with the same-length window before it, the connector's own baseline. The inherited ARM settings
+/// wave's verification with the same-length window before it, the connector's own baseline, and (<see cref="CompareWithFleet"/>)
+/// with the same window of the not-yet-updated connectors the gate names (<see cref="HealthQuery.Peers"/>). The inherited ARM settings
 /// (<see cref="AppServiceOptions.ArmEndpoint"/>, retries, timeouts) apply to the per-app read and, except the endpoint, to
 /// the batch read.
 /// </remarks>
@@ -64,6 +65,22 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
     /// <value>The default is 0.02.</value>
     [Range(0.0, 1.0, ErrorMessage = "MaxErrorRatioIncrease must be between 0 and 1.")]
     public double MaxErrorRatioIncrease { get; set; } = 0.02;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the connector is also compared with the not-yet-updated connectors of the
+    /// fleet the gate names (<see cref="HealthQuery.Peers"/>): their aggregate error ratio over the same window, read once
+    /// per window for all the wave's connectors.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool CompareWithFleet { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how far the connector's error ratio after the deploy may exceed the peers' aggregate ratio over the same
+    /// window (an absolute ratio). Peers with fewer than <see cref="MinimumSample"/> counts together skip the comparison.
+    /// </summary>
+    /// <value>The default is 0.02, the same as <see cref="MaxErrorRatioIncrease"/>.</value>
+    [Range(0.0, 1.0, ErrorMessage = "MaxErrorRatioRiseOverFleet must be between 0 and 1.")]
+    public double MaxErrorRatioRiseOverFleet { get; set; } = 0.02;
 
     /// <summary>Gets or sets a value indicating whether connectors of one subscription and region are read together through the batch endpoint (up to 50 a call).</summary>
     /// <value>The default is <see langword="true"/>.</value>
@@ -133,6 +150,19 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
 /// 401/403, malformed JSON, no answer) is no data with the reason, logged.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The fleet comparison (<see cref="AzureMonitorMetricsSignalOptions.CompareWithFleet"/>, when the query names
+/// <see cref="HealthQuery.Peers"/>): the peers' metrics over the same request window are summed into one error ratio after
+/// the deploy and one before it, read once per window (cached; every connector of the wave shares the read, batched like
+/// the connector's own). The rule: the connector's own window after the deploy must hold data (else no data, whatever the
+/// peers say); it is unhealthy when its ratio exceeds the peers' by more than
+/// <see cref="AzureMonitorMetricsSignalOptions.MaxErrorRatioRiseOverFleet"/>, or when it rose over its own baseline by more
+/// than <see cref="AzureMonitorMetricsSignalOptions.MaxErrorRatioIncrease"/> unless the peers rose as much over theirs in
+/// the same window (a fleet-wide incident, not the build). Peers with fewer than
+/// <see cref="AzureMonitorMetricsSignalOptions.MinimumSample"/> counts in total (or whose read failed) skip the fleet
+/// comparison and the own-baseline rule applies alone; the reason says so.
+/// </para>
+/// <para>
 /// Reads: <c>GET {arm}{siteId}/providers/Microsoft.Insights/metrics?api-version=2023-10-01&amp;metricnames=…&amp;timespan=…&amp;interval=PT1M&amp;aggregation=Total</c>
 /// one connector at a time (through the ARM pipeline, so the subscription throttle meters it), or, for connectors whose
 /// region is known (<see cref="AzureMonitorMetricsSignalOptions.RegionTag"/> or <see cref="AzureMonitorMetricsSignalOptions.DefaultRegion"/>),
@@ -140,9 +170,13 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
 /// one subscription and region. The gate asks one connector at a time but concurrently; queries of the same subscription,
 /// region and window that arrive within <see cref="AzureMonitorMetricsSignalOptions.BatchWindow"/> (on the
 /// <see cref="TimeProvider"/>) go out as one batch, sent early when it is full.
+/// </para>
 /// </remarks>
 public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
 {
+    /// <summary>How many fleet reads (gate windows) the signal keeps; a gate evaluation uses one.</summary>
+    private const int MaxFleetWindows = 8;
+
     private readonly AzureMonitorMetricsSignalOptions _options;
     private readonly AppServiceArmClient _arm;
     private readonly HttpPipeline _batchPipeline;
@@ -150,6 +184,8 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<BatchKey, PendingBatch> _pending = [];
+    private readonly Dictionary<FleetKey, Task<FleetSample>> _fleet = [];
+    private readonly Queue<FleetKey> _fleetOrder = new();
 
     /// <summary>Creates the signal.</summary>
     /// <param name="options">The options.</param>
@@ -184,6 +220,7 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
             return HealthReads.NoData(_logger, Name, query.Connector, "the window after the deploy is empty");
         }
 
+        var fleetRead = _options.CompareWithFleet && query.Peers.Count > 0 ? FleetOf(query) : null;
         var region = RegionOf(query.Connector);
         Outcome outcome;
         if (_options.UseBatch && region is not null)
@@ -202,7 +239,8 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
             return HealthReads.NoData(_logger, Name, query.Connector, outcome.Failure);
         }
 
-        var health = Judge(outcome.Series!, query.Since, query.Until, _options);
+        var fleet = fleetRead is null ? null : await fleetRead.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var health = Judge(outcome.Series!, query.Since, query.Until, _options, fleet);
         if (health.Status == HealthStatus.NoData)
         {
             return HealthReads.NoData(_logger, Name, query.Connector, health.Reason ?? "no data");
@@ -216,8 +254,11 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
         return health;
     }
 
-    /// <summary>Judges a connector's PT1M totals: the window after against the same-length window before.</summary>
-    internal static ConnectorHealth Judge(IReadOnlyDictionary<string, IReadOnlyList<(DateTimeOffset At, double? Total)>> series, DateTimeOffset since, DateTimeOffset until, AzureMonitorMetricsSignalOptions options)
+    /// <summary>
+    /// Judges a connector's PT1M totals: the window after against the same-length window before and, when given, against
+    /// the peers' aggregate over the same window (the rule of the type's remarks).
+    /// </summary>
+    internal static ConnectorHealth Judge(IReadOnlyDictionary<string, IReadOnlyList<(DateTimeOffset At, double? Total)>> series, DateTimeOffset since, DateTimeOffset until, AzureMonitorMetricsSignalOptions options, FleetSample? fleet = null)
     {
         if (!series.TryGetValue(options.VolumeMetric, out var volume) || !series.TryGetValue(options.ErrorMetric, out var errors))
         {
@@ -245,9 +286,123 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
         var ratioBefore = baselineKnown ? errorsBefore / volumeBefore : 0;
         var rise = ratioAfter - ratioBefore;
         var detail = Invariant($"{options.ErrorMetric}/{options.VolumeMetric} {ratioAfter:P1} after the deploy ({errorsAfter:0} of {volumeAfter:0}) against {(baselineKnown ? $"{ratioBefore:P1} before" : "no baseline (too few before)")}");
-        return rise > options.MaxErrorRatioIncrease
-            ? new ConnectorHealth(HealthStatus.Unhealthy, Invariant($"{detail}: a rise of {rise:P1}, more than the {options.MaxErrorRatioIncrease:P1} allowed"))
-            : new ConnectorHealth(HealthStatus.Healthy, detail);
+        if (fleet is null)
+        {
+            return rise > options.MaxErrorRatioIncrease
+                ? new ConnectorHealth(HealthStatus.Unhealthy, Invariant($"{detail}: a rise of {rise:P1}, more than the {options.MaxErrorRatioIncrease:P1} allowed"))
+                : new ConnectorHealth(HealthStatus.Healthy, detail);
+        }
+
+        if (fleet.VolumeAfter < options.MinimumSample)
+        {
+            var skipped = Invariant($"{detail}; fleet comparison skipped: {fleet.VolumeAfter:0} {options.VolumeMetric} from {fleet.Read} of {fleet.Peers} peers, fewer than the minimum sample of {options.MinimumSample}");
+            return rise > options.MaxErrorRatioIncrease
+                ? new ConnectorHealth(HealthStatus.Unhealthy, Invariant($"{skipped}: a rise of {rise:P1}, more than the {options.MaxErrorRatioIncrease:P1} allowed"))
+                : new ConnectorHealth(HealthStatus.Healthy, skipped);
+        }
+
+        var fleetAfter = fleet.ErrorsAfter / fleet.VolumeAfter;
+        var fleetBaselineKnown = fleet.VolumeBefore >= options.MinimumSample;
+        var fleetBefore = fleetBaselineKnown ? fleet.ErrorsBefore / fleet.VolumeBefore : 0;
+        var excess = ratioAfter - fleetAfter;
+        var withFleet = Invariant($"{detail}; the not-yet-updated peers {fleetAfter:P1} ({fleet.ErrorsAfter:0} of {fleet.VolumeAfter:0} from {fleet.Read} of {fleet.Peers} peers){(fleetBaselineKnown ? $", {fleetBefore:P1} before" : string.Empty)}");
+        if (excess > options.MaxErrorRatioRiseOverFleet)
+        {
+            return new ConnectorHealth(HealthStatus.Unhealthy, Invariant($"{withFleet}: {excess:P1} above the fleet, more than the {options.MaxErrorRatioRiseOverFleet:P1} allowed"));
+        }
+
+        if (rise > options.MaxErrorRatioIncrease)
+        {
+            var fleetRise = fleetAfter - fleetBefore;
+            return fleetBaselineKnown && rise - fleetRise <= options.MaxErrorRatioIncrease
+                ? new ConnectorHealth(HealthStatus.Healthy, Invariant($"{withFleet}: a rise of {rise:P1} the fleet shares ({fleetRise:P1})"))
+                : new ConnectorHealth(HealthStatus.Unhealthy, Invariant($"{withFleet}: a rise of {rise:P1} over its own baseline, more than the {options.MaxErrorRatioIncrease:P1} allowed{(fleetBaselineKnown ? $" (the fleet's rose {fleetRise:P1})" : string.Empty)}"));
+        }
+
+        return new ConnectorHealth(HealthStatus.Healthy, withFleet);
+    }
+
+    /// <summary>The peers' aggregate over the query's window: read once per window and peer list, shared by every query naming them.</summary>
+    private Task<FleetSample> FleetOf(HealthQuery query)
+    {
+        var key = new FleetKey(query.Since, query.Until, string.Join('\n', query.Peers.Select(p => p.Id)));
+        lock (_lock)
+        {
+            if (_fleet.TryGetValue(key, out var cached))
+            {
+                return cached;
+            }
+
+            var read = Task.Run(() => ReadFleetAsync(query));
+            _fleet[key] = read;
+            _fleetOrder.Enqueue(key);
+            while (_fleetOrder.Count > MaxFleetWindows)
+            {
+                _fleet.Remove(_fleetOrder.Dequeue());
+            }
+
+            return read;
+        }
+    }
+
+    private async Task<FleetSample> ReadFleetAsync(HealthQuery query)
+    {
+        var reads = new List<Task<Outcome>>();
+        var batches = new Dictionary<BatchKey, List<PendingBatch>>();
+        foreach (var peer in query.Peers)
+        {
+            if (!HealthReads.TryParseSite(peer, out var siteId, out _))
+            {
+                continue;
+            }
+
+            var peerQuery = new HealthQuery(peer, query.Build, query.Since, query.Until);
+            var region = RegionOf(peer);
+            if (!_options.UseBatch || region is null)
+            {
+                reads.Add(ReadOneAsync(peerQuery, siteId, CancellationToken.None));
+                continue;
+            }
+
+            var key = new BatchKey(siteId.SubscriptionId!.ToLowerInvariant(), region, query.Since, query.Until);
+            if (!batches.TryGetValue(key, out var list))
+            {
+                batches[key] = list = [];
+            }
+
+            if (list.Count == 0 || list[^1].Entries.Count >= _options.MaxBatchSize)
+            {
+                list.Add(new PendingBatch(key));
+            }
+
+            var entry = new Entry(peerQuery, siteId, new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+            list[^1].Entries.Add(entry);
+            reads.Add(entry.Result.Task);
+        }
+
+        await Task.WhenAll(batches.Values.SelectMany(b => b).Select(SendAsync)).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(reads).ConfigureAwait(false);
+        var start = Floor(query.Since);
+        var before = BaselineStart(start, query.Until);
+        double errorsAfter = 0, volumeAfter = 0, errorsBefore = 0, volumeBefore = 0;
+        var read = 0;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Series is not { } series
+                || !series.TryGetValue(_options.VolumeMetric, out var volume)
+                || !series.TryGetValue(_options.ErrorMetric, out var errors))
+            {
+                continue;
+            }
+
+            read++;
+            volumeAfter += Sum(volume, start, query.Until).Total;
+            errorsAfter += Sum(errors, start, query.Until).Total;
+            volumeBefore += Sum(volume, before, start).Total;
+            errorsBefore += Sum(errors, before, start).Total;
+        }
+
+        return new FleetSample(query.Peers.Count, read, errorsAfter, volumeAfter, errorsBefore, volumeBefore);
     }
 
     private static (double Total, int Points) Sum(IReadOnlyList<(DateTimeOffset At, double? Total)> points, DateTimeOffset from, DateTimeOffset until)
@@ -494,6 +649,11 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
 
         return result;
     }
+
+    /// <summary>The peers' PT1M totals summed over the window after the deploy and the baseline before it.</summary>
+    internal sealed record FleetSample(int Peers, int Read, double ErrorsAfter, double VolumeAfter, double ErrorsBefore, double VolumeBefore);
+
+    private readonly record struct FleetKey(DateTimeOffset Since, DateTimeOffset Until, string Peers);
 
     private readonly record struct BatchKey(string Subscription, string Region, DateTimeOffset Since, DateTimeOffset Until);
 

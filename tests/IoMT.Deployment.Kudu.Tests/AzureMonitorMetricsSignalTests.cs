@@ -162,6 +162,123 @@ public sealed class AzureMonitorMetricsSignalTests(AppServiceHostFixture fixture
         Assert.DoesNotContain(_host.RequestLog, r => r.Route == AppServiceRoute.Metrics && apps.Any(a => a.Name == r.App));
     }
 
+    [Fact]
+    public async Task A_fleet_wide_incident_is_healthy_when_the_not_yet_updated_peers_show_the_same_ratio()
+    {
+        var peers = Peers(NewSubscription(), 3, errorsBefore: 1, errorsAfter: 30);
+        var subscription = NewSubscription();
+        var steadyHigh = App(subscription, errorsBefore: 30, errorsAfter: 30);
+        var risingWithFleet = App(subscription, errorsBefore: 1, errorsAfter: 30);
+        var signal = Signal(o => o.UseBatch = false);
+
+        var steady = await signal.GetHealthAsync(Query(steadyHigh) with { Peers = peers });
+        var rising = await signal.GetHealthAsync(Query(risingWithFleet) with { Peers = peers });
+        var risingAlone = await Signal(o => o.UseBatch = false).GetHealthAsync(Query(risingWithFleet));
+
+        Assert.Equal(HealthStatus.Healthy, steady.Status);
+        Assert.Contains("30.0 % after the deploy (300 of 1000) against 30.0 % before; the not-yet-updated peers 30.0 % (900 of 3000 from 3 of 3 peers), 1.0 % before", steady.Reason, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, rising.Status);
+        Assert.Contains("a rise of 29.0 % the fleet shares (29.0 %)", rising.Reason, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Unhealthy, risingAlone.Status);
+    }
+
+    [Fact]
+    public async Task A_ratio_steady_against_its_own_baseline_but_far_above_the_peers_is_unhealthy()
+    {
+        var peers = Peers(NewSubscription(), 3, errorsBefore: 1, errorsAfter: 1);
+        var app = App(NewSubscription(), errorsBefore: 30, errorsAfter: 30);
+        var logger = new FakeLogger<AzureMonitorMetricsSignal>();
+
+        var health = await Signal(o => o.UseBatch = false, logger).GetHealthAsync(Query(app) with { Peers = peers });
+        var withoutFleet = await Signal(o =>
+        {
+            o.UseBatch = false;
+            o.CompareWithFleet = false;
+        }).GetHealthAsync(Query(app) with { Peers = peers });
+        var tolerant = await Signal(o =>
+        {
+            o.UseBatch = false;
+            o.MaxErrorRatioRiseOverFleet = 0.5;
+        }).GetHealthAsync(Query(app) with { Peers = peers });
+
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Contains("30.0 % after the deploy (300 of 1000) against 30.0 % before; the not-yet-updated peers 1.0 % (30 of 3000 from 3 of 3 peers), 1.0 % before: 29.0 % above the fleet, more than the 2.0 % allowed", health.Reason, StringComparison.Ordinal);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 4041);
+        Assert.Equal(HealthStatus.Healthy, withoutFleet.Status);
+        Assert.DoesNotContain("peers", withoutFleet.Reason, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, tolerant.Status);
+    }
+
+    [Fact]
+    public async Task Too_few_peer_samples_skip_the_fleet_comparison_and_the_own_baseline_decides()
+    {
+        var quietPeers = Peers(NewSubscription(), 2, errorsBefore: 0, errorsAfter: 0, requestsPerMinute: 1);
+        var subscription = NewSubscription();
+        var steady = App(subscription, errorsBefore: 30, errorsAfter: 30);
+        var rising = App(subscription, errorsBefore: 1, errorsAfter: 30);
+        var empty = App(subscription, errorsBefore: 1, errorsAfter: 1);
+        empty.Health.Faults.Enqueue(HealthFault.EmptySeries);
+        var signal = Signal(o => o.UseBatch = false);
+
+        var steadyHealth = await signal.GetHealthAsync(Query(steady) with { Peers = quietPeers });
+        var risingHealth = await signal.GetHealthAsync(Query(rising) with { Peers = quietPeers });
+        var emptyHealth = await signal.GetHealthAsync(Query(empty) with { Peers = Peers(NewSubscription(), 2, errorsBefore: 1, errorsAfter: 1) });
+
+        Assert.Equal(HealthStatus.Healthy, steadyHealth.Status);
+        Assert.Contains("fleet comparison skipped: 20 Requests from 2 of 2 peers, fewer than the minimum sample of 50", steadyHealth.Reason, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Unhealthy, risingHealth.Status);
+        Assert.Contains("fleet comparison skipped", risingHealth.Reason, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.NoData, emptyHealth.Status);
+    }
+
+    [Fact]
+    public async Task The_peers_are_read_once_per_window_for_all_the_waves_connectors()
+    {
+        var peerSubscription = NewSubscription();
+        var peers = Peers(peerSubscription, 4, errorsBefore: 1, errorsAfter: 1);
+        var peerNames = peers.Select(p => p.Id).ToHashSet();
+        var subscription = NewSubscription();
+        var wave = Enumerable.Range(0, 3).Select(_ => App(subscription, errorsBefore: 1, errorsAfter: 1)).ToList();
+        var signal = Signal(o => o.UseBatch = false);
+        int PeerReads() => _host.RequestLog.Count(r => r.Route == AppServiceRoute.Metrics && r.App is { } name && peerNames.Contains(name));
+
+        var first = await Task.WhenAll(wave.Select(a => signal.GetHealthAsync(Query(a) with { Peers = peers }).AsTask()));
+        Assert.All(first, h => Assert.Equal(HealthStatus.Healthy, h.Status));
+        Assert.Equal(4, PeerReads());
+
+        var nextWindow = await Task.WhenAll(wave.Select(a => signal.GetHealthAsync(Query(a) with { Until = Until.AddMinutes(1), Peers = peers }).AsTask()));
+        Assert.All(nextWindow, h => Assert.Equal(HealthStatus.Healthy, h.Status));
+        Assert.Equal(8, PeerReads());
+        Assert.Equal(6, _host.RequestLog.Count(r => r.Route == AppServiceRoute.Metrics && wave.Any(a => a.Name == r.App)));
+    }
+
+    [Fact]
+    public async Task Peers_of_a_known_region_are_read_through_one_getBatch_call_per_window()
+    {
+        var peerSubscription = NewSubscription();
+        var peers = Peers(peerSubscription, 5, errorsBefore: 1, errorsAfter: 1, tagRegion: "West Europe");
+        var subscription = NewSubscription();
+        var wave = Enumerable.Range(0, 3).Select(i => App(subscription, errorsBefore: 1, errorsAfter: i == 0 ? 30 : 1)).ToList();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var signal = Signal(o => o.DefaultRegion = "westeurope", time: time);
+
+        var queries = wave.Select(a => signal.GetHealthAsync(Query(a) with { Peers = peers }).AsTask()).ToList();
+        await _host.WaitForHostAsync(() => _host.RequestLog.Any(r => r.Route == AppServiceRoute.MetricsBatch && r.Path.Contains(peerSubscription, StringComparison.Ordinal) && r.StatusCode != 0), "the peers' batch read, sent without waiting for the window");
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        var results = await Task.WhenAll(queries).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HealthStatus.Unhealthy, results[0].Status);
+        Assert.Contains("from 5 of 5 peers", results[0].Reason, StringComparison.Ordinal);
+        Assert.All(results.Skip(1), r => Assert.Equal(HealthStatus.Healthy, r.Status));
+        var peerBatch = Assert.Single(_host.RequestLog, r => r.Route == AppServiceRoute.MetricsBatch && r.Path.Contains(peerSubscription, StringComparison.Ordinal));
+        Assert.Equal(200, peerBatch.StatusCode);
+        Assert.Single(_host.RequestLog, r => r.Route == AppServiceRoute.MetricsBatch && r.Path.Contains(subscription, StringComparison.Ordinal));
+        Assert.DoesNotContain(_host.RequestLog, r => r.Route == AppServiceRoute.Metrics && (r.Path.Contains(peerSubscription, StringComparison.Ordinal) || r.Path.Contains(subscription, StringComparison.Ordinal)));
+    }
+
+    private List<ConnectorTarget> Peers(string subscription, int count, double errorsBefore, double errorsAfter, double requestsPerMinute = 100, string? tagRegion = null) =>
+        [.. Enumerable.Range(0, count).Select(_ => Query(App(subscription, errorsBefore, errorsAfter, requestsPerMinute), tagRegion).Connector)];
+
     private AppServiceApp App(string subscription, double errorsBefore, double errorsAfter, double requestsPerMinute = 100, string volumeMetric = "Requests", string region = "westeurope")
     {
         var app = _host.AddApp(subscription, "rg", "mx-" + Guid.NewGuid().ToString("N")[..10]);

@@ -122,6 +122,62 @@ public class WaveRolloutTests
     }
 
     [Fact]
+    public async Task The_gate_names_the_later_waves_unpinned_connectors_as_peers_and_none_of_the_judged_wave()
+    {
+        using var h = Fleet(connectors: 12);
+        var engine = h.Engine();
+        await engine.PinAsync("c11", B("1"), "customer freeze", "alice");
+        var planner = new WavePlanner(h.Options);
+        var waveOf = Ids(12).ToDictionary(id => id, id => planner.WaveOf(new ConnectorTarget(id) { Canary = h.Fleet[id].Canary }));
+        Assert.Contains(waveOf.Values, w => w == 1);
+        Assert.Contains(waveOf.Values, w => w == 2);
+
+        await engine.UpdateAsync();
+        h.Time.Advance(Bake);
+        await engine.UpdateAsync();
+
+        var canaryQueries = h.Health.Queries.ToList();
+        Assert.Equal(["c00", "c01"], canaryQueries.Select(q => q.Connector.Id).Order());
+        var laterThanCanary = waveOf.Where(p => p.Value > 0 && p.Key != "c11").Select(p => p.Key).Order().ToList();
+        Assert.All(canaryQueries, q => Assert.Equal(laterThanCanary, q.Peers.Select(c => c.Id)));
+        Assert.Same(canaryQueries[0].Peers, canaryQueries[1].Peers);
+
+        h.Time.Advance(Bake);
+        await engine.UpdateAsync();
+
+        var laterQueries = h.Health.Queries.Skip(canaryQueries.Count).ToList();
+        var half = waveOf.Where(p => p.Value == 1 && p.Key != "c11").Select(p => p.Key).ToHashSet();
+        var halfQueries = laterQueries.Where(q => half.Contains(q.Connector.Id)).ToList();
+        Assert.Equal(half.Order(), halfQueries.Select(q => q.Connector.Id).Order());
+        Assert.All(laterQueries.Except(halfQueries), q => Assert.Empty(q.Peers));
+        var rest = waveOf.Where(p => p.Value == 2 && p.Key != "c11").Select(p => p.Key).Order().ToList();
+        Assert.All(halfQueries, q => Assert.Equal(rest, q.Peers.Select(c => c.Id)));
+        Assert.All(halfQueries, q => Assert.DoesNotContain(q.Peers, c => half.Contains(c.Id)));
+    }
+
+    [Fact]
+    public async Task The_peers_of_a_large_fleet_are_a_fixed_sample_of_at_most_fifty()
+    {
+        using var h = Fleet(connectors: 100);
+        var engine = h.Engine();
+
+        await engine.UpdateAsync();
+        h.Time.Advance(Bake);
+        await engine.UpdateAsync();
+
+        var queries = h.Health.Queries.ToList();
+        Assert.Equal(2, queries.Count);
+        var peers = queries[0].Peers.Select(c => c.Id).ToList();
+        Assert.Equal(HealthQuery.MaxPeers, peers.Count);
+        Assert.Equal(peers.Count, peers.Distinct().Count());
+        Assert.DoesNotContain("c00", peers);
+        Assert.DoesNotContain("c01", peers);
+        Assert.Equal(peers.Order(StringComparer.Ordinal), peers);
+        Assert.Contains("c02", peers);
+        Assert.Same(queries[0].Peers, queries[1].Peers);
+    }
+
+    [Fact]
     public async Task A_wave_over_its_threshold_halts_touches_no_later_wave_and_stays_halted()
     {
         using var h = Fleet(configure: o => o.OnHalt = HaltAction.Pause);

@@ -414,6 +414,7 @@ public sealed partial class RolloutEngine
         var since = wave.VerifiedAt ?? record.StartedAt;
         var until = _time.GetUtcNow();
         var target = record.Target.ToString();
+        var peers = await PeersAsync(index, state, token).ConfigureAwait(false);
         var unhealthy = 0;
         var noData = 0;
         var judged = 0;
@@ -445,7 +446,7 @@ public sealed partial class RolloutEngine
                     return;
                 }
 
-                var health = await HealthOfAsync(new HealthQuery(connector, record.Target, since, until), ct).ConfigureAwait(false);
+                var health = await HealthOfAsync(new HealthQuery(connector, record.Target, since, until) { Peers = peers }, ct).ConfigureAwait(false);
                 lock (gate)
                 {
                     judged++;
@@ -479,6 +480,37 @@ public sealed partial class RolloutEngine
         return noData > 0 || (judged == 0 && wave.Updated > 0)
             ? new GateVerdict(GateKind.NoData, $"wave '{wave.Name}': {detail}", unhealthy, noData)
             : new GateVerdict(GateKind.Pass, detail, unhealthy, noData);
+    }
+
+    /// <summary>
+    /// The not-yet-updated connectors of the fleet a gate compares its wave with: those of the later waves without a pin,
+    /// at most <see cref="HealthQuery.MaxPeers"/>, spread evenly over them in id order (so the same fleet gives the same
+    /// sample). Computed once per gate evaluation; empty on the last wave or with no health signal.
+    /// </summary>
+    private async Task<IReadOnlyList<ConnectorTarget>> PeersAsync(int index, VersionState state, CancellationToken token)
+    {
+        if (_healthSignals.Count == 0 || index >= _planner.Count - 1)
+        {
+            return [];
+        }
+
+        var later = new List<ConnectorTarget>();
+        await foreach (var connector in SelectAsync(i => i > index, token).ConfigureAwait(false))
+        {
+            if (state.PinOf(connector.Id) is null)
+            {
+                later.Add(connector);
+            }
+        }
+
+        later.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        if (later.Count <= HealthQuery.MaxPeers)
+        {
+            return later;
+        }
+
+        var step = (double)later.Count / HealthQuery.MaxPeers;
+        return [.. Enumerable.Range(0, HealthQuery.MaxPeers).Select(i => later[(int)(i * step)])];
     }
 
     /// <summary>Combines the registered signals: any Unhealthy wins, then NoData; no signal at all is NoData.</summary>
