@@ -601,6 +601,8 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
         }
         finally
         {
+            // Whatever happened, no query of the batch is left waiting (TrySetResult leaves the answered ones as they are).
+            Complete(entries, Outcome.Failed("the metrics batch read ended without an answer for this site"));
             var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Log.MetricsBatchRead(_logger, key.Subscription, key.Region, entries.Count, status, elapsedMs);
         }

@@ -176,11 +176,14 @@ internal static class HealthReads
 
     /// <summary>A read failure that is the signal's, not the caller's cancellation: an Azure.Core failure or a body that is not JSON.</summary>
     public static bool IsReadFailure(Exception ex, CancellationToken cancellationToken) =>
-        ex is JsonException || ServiceFailures.IsServiceFailure(ex, cancellationToken);
+        IsUnexpectedAnswer(ex) || ServiceFailures.IsServiceFailure(ex, cancellationToken);
 
-    public static string Describe(Exception ex) => ex is JsonException
+    public static string Describe(Exception ex) => IsUnexpectedAnswer(ex)
         ? "the answer is not the expected JSON"
         : "the read failed: " + ServiceFailures.Describe(ex);
+
+    // Not JSON, or JSON of another shape (a property missing, a value of the wrong kind or format).
+    private static bool IsUnexpectedAnswer(Exception ex) => ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException;
 
     /// <summary>Names an error status the way an operator reads it; never a header or a token.</summary>
     public static string DescribeStatus(Response response) => response.Status switch

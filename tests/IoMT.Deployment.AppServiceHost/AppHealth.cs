@@ -17,6 +17,9 @@ public enum HealthFault
     /// <summary><c>200</c> with a body that is not JSON.</summary>
     MalformedJson,
 
+    /// <summary><c>200</c> with well-formed JSON of the wrong shape: a metric data point without its <c>timeStamp</c>.</summary>
+    UnexpectedShape,
+
     /// <summary><c>200</c> with every metric's <c>timeseries</c> empty (metrics routes; the host status answers no state).</summary>
     EmptySeries,
 }

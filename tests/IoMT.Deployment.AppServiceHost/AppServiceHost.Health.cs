@@ -173,6 +173,9 @@ public sealed partial class AppServiceHost
             case HealthFault.MalformedJson:
                 await TextAsync(call, 200, "application/json", "{\"value\": [ {\"name\": ").ConfigureAwait(false);
                 return true;
+            case HealthFault.UnexpectedShape:
+                await TextAsync(call, 200, "application/json", "{\"values\": [ {\"resourceid\": \"x\", \"value\": [ {\"name\": {\"value\": \"Requests\"}, \"timeseries\": [ {\"data\": [ {\"total\": 1} ] } ] } ] } ], \"value\": [ {\"name\": {\"value\": \"Requests\"}, \"timeseries\": [ {\"data\": [ {\"total\": 1} ] } ] } ] }").ConfigureAwait(false);
+                return true;
             default:
                 return false;
         }

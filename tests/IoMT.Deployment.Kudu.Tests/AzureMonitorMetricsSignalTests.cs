@@ -82,6 +82,7 @@ public sealed class AzureMonitorMetricsSignalTests(AppServiceHostFixture fixture
     [InlineData(HealthFault.Forbidden, "403")]
     [InlineData(HealthFault.ServerError, "500")]
     [InlineData(HealthFault.MalformedJson, "not the expected JSON")]
+    [InlineData(HealthFault.UnexpectedShape, "not the expected JSON")]
     public async Task A_failed_per_app_read_is_no_data_with_the_reason_and_logged(HealthFault fault, string reason)
     {
         var app = App(NewSubscription(), errorsBefore: 1, errorsAfter: 1);
@@ -100,6 +101,7 @@ public sealed class AzureMonitorMetricsSignalTests(AppServiceHostFixture fixture
     [InlineData(HealthFault.Forbidden, "403")]
     [InlineData(HealthFault.ServerError, "500")]
     [InlineData(HealthFault.MalformedJson, "not the expected JSON")]
+    [InlineData(HealthFault.UnexpectedShape, "not the expected JSON")]
     [InlineData(HealthFault.EmptySeries, "empty")]
     public async Task A_failed_batch_read_is_no_data_for_every_connector_of_the_batch(HealthFault fault, string reason)
     {
