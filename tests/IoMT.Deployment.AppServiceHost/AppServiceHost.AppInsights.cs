@@ -26,7 +26,7 @@ public sealed class AppInsightsApp
     /// <summary>Gets the application id (a GUID).</summary>
     public string AppId { get; }
 
-    /// <summary>Gets the faults the query route answers next for this application (<see cref="HealthFault.EmptySeries"/>: a <c>PrimaryResult</c> without rows).</summary>
+    /// <summary>Gets the faults the query route answers next for this application (<see cref="HealthFault.EmptySeries"/>: a <c>PrimaryResult</c> without rows; <see cref="HealthFault.UnexpectedShape"/>: a row whose counts are not numbers).</summary>
     public HealthFaultQueue Faults { get; } = new();
 
     /// <summary>Gets or sets how long the query route waits before it answers.</summary>
@@ -147,6 +147,13 @@ public sealed partial class AppServiceHost
         }
 
         var fault = app.Faults.TryTake(out var f) ? f : (HealthFault?)null;
+        if (fault == HealthFault.UnexpectedShape)
+        {
+            // Well-formed, the right table, but a count that is not a number.
+            await TextAsync(call, 200, "application/json", "{\"tables\":[{\"name\":\"PrimaryResult\",\"columns\":[{\"name\":\"window\",\"type\":\"string\"},{\"name\":\"total\",\"type\":\"long\"},{\"name\":\"failed\",\"type\":\"long\"}],\"rows\":[[\"after\",\"many\",null]]}]}").ConfigureAwait(false);
+            return true;
+        }
+
         if (fault is not null and not HealthFault.EmptySeries && await AnswerFaultAsync(call, fault.Value).ConfigureAwait(false))
         {
             return true;

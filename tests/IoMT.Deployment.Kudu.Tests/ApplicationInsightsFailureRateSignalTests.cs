@@ -96,6 +96,7 @@ public sealed class ApplicationInsightsFailureRateSignalTests(AppServiceHostFixt
     [InlineData(HealthFault.Forbidden, "403")]
     [InlineData(HealthFault.ServerError, "500")]
     [InlineData(HealthFault.MalformedJson, "not the expected JSON")]
+    [InlineData(HealthFault.UnexpectedShape, "not a window name with total and failed counts")]
     [InlineData(HealthFault.EmptySeries, "no requests after the deploy")]
     public async Task A_failed_query_is_no_data_with_the_reason_and_logged_never_healthy(HealthFault fault, string reason)
     {
