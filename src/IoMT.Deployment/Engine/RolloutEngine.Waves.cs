@@ -414,7 +414,7 @@ public sealed partial class RolloutEngine
         var since = wave.VerifiedAt ?? record.StartedAt;
         var until = _time.GetUtcNow();
         var target = record.Target.ToString();
-        var peers = await PeersAsync(index, state, token).ConfigureAwait(false);
+        var (members, peers) = await GateMembersAsync(index, state, token).ConfigureAwait(false);
         var unhealthy = 0;
         var noData = 0;
         var judged = 0;
@@ -422,15 +422,10 @@ public sealed partial class RolloutEngine
         var unhealthyConnectors = new List<FailedConnector>();
         var gate = new Lock();
         await Parallel.ForEachAsync(
-            SelectAsync(i => i == index, token),
+            members,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = token },
             async (connector, ct) =>
             {
-                if (state.PinOf(connector.Id) is not null)
-                {
-                    return;
-                }
-
                 string? version;
                 try
                 {
@@ -483,21 +478,28 @@ public sealed partial class RolloutEngine
     }
 
     /// <summary>
-    /// The not-yet-updated connectors of the fleet a gate compares its wave with: those of the later waves without a pin,
-    /// at most <see cref="HealthQuery.MaxPeers"/>, spread evenly over them in id order (so the same fleet gives the same
-    /// sample). Computed once per gate evaluation; empty on the last wave or with no health signal.
+    /// From one inventory listing: the judged wave's unpinned connectors, and its peers — the later waves' unpinned
+    /// connectors (not yet updated), sorted by id and, above <see cref="HealthQuery.MaxPeers"/>, a fixed sample spread
+    /// evenly over them. No peers on the last wave or without a health signal.
     /// </summary>
-    private async Task<IReadOnlyList<ConnectorTarget>> PeersAsync(int index, VersionState state, CancellationToken token)
+    private async Task<(List<ConnectorTarget> Members, IReadOnlyList<ConnectorTarget> Peers)> GateMembersAsync(int index, VersionState state, CancellationToken token)
     {
-        if (_healthSignals.Count == 0 || index >= _planner.Count - 1)
-        {
-            return [];
-        }
-
+        var wantPeers = _healthSignals.Count > 0 && index < _planner.Count - 1;
+        var members = new List<ConnectorTarget>();
         var later = new List<ConnectorTarget>();
-        await foreach (var connector in SelectAsync(i => i > index, token).ConfigureAwait(false))
+        await foreach (var connector in _inventory.ListAsync(token).ConfigureAwait(false))
         {
-            if (state.PinOf(connector.Id) is null)
+            if (state.PinOf(connector.Id) is not null)
+            {
+                continue;
+            }
+
+            var wave = _planner.WaveOf(connector);
+            if (wave == index)
+            {
+                members.Add(connector);
+            }
+            else if (wantPeers && wave > index)
             {
                 later.Add(connector);
             }
@@ -506,11 +508,11 @@ public sealed partial class RolloutEngine
         later.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         if (later.Count <= HealthQuery.MaxPeers)
         {
-            return later;
+            return (members, later);
         }
 
         var step = (double)later.Count / HealthQuery.MaxPeers;
-        return [.. Enumerable.Range(0, HealthQuery.MaxPeers).Select(i => later[(int)(i * step)])];
+        return (members, [.. Enumerable.Range(0, HealthQuery.MaxPeers).Select(i => later[(int)(i * step)])]);
     }
 
     /// <summary>Combines the registered signals: any Unhealthy wins, then NoData; no signal at all is NoData.</summary>
