@@ -24,12 +24,10 @@ internal sealed record SiteInfo(string Id, string Name, string? Kind, IReadOnlyD
 /// <summary>Builds the Azure.Core pipelines of the App Service adapters.</summary>
 internal sealed class AppServiceClientOptions : ClientOptions
 {
-    public AppServiceClientOptions(AppServiceOptions options)
+    public AppServiceClientOptions(AppServiceOptions options, TimeProvider time)
     {
-        Retry.Mode = RetryMode.Exponential;
-        Retry.MaxRetries = options.MaxRetries;
-        Retry.Delay = options.RetryDelay;
-        Retry.MaxDelay = options.MaxRetryDelay;
+        // Retries follow Azure.Core's rules but wait on the injected clock (ClockRetryPolicy); the network timeout per try stays here.
+        RetryPolicy = new ClockRetryPolicy(options, time);
         Retry.NetworkTimeout = options.NetworkTimeout;
         Diagnostics.ApplicationId = "IoMT.Deployment";
 
@@ -42,9 +40,9 @@ internal sealed class AppServiceClientOptions : ClientOptions
     }
 
     /// <summary>Builds a pipeline that authenticates with a bearer token for <paramref name="scope"/>.</summary>
-    public static HttpPipeline BuildPipeline(AppServiceOptions options, TokenCredential credential, string scope)
+    public static HttpPipeline BuildPipeline(AppServiceOptions options, TokenCredential credential, string scope, TimeProvider time)
     {
-        var clientOptions = new AppServiceClientOptions(options);
+        var clientOptions = new AppServiceClientOptions(options, time);
 
         // The subscription throttle runs on every try (a retry takes a token too, and sees the shared pause), before the
         // token is fetched; it only meters requests to the ARM endpoint (the scm host and the metrics endpoint are not ARM).
@@ -66,11 +64,11 @@ internal sealed class AppServiceArmClient
     private readonly Uri _endpoint;
     private readonly string _apiVersion;
 
-    public AppServiceArmClient(AppServiceOptions options, TokenCredential credential)
+    public AppServiceArmClient(AppServiceOptions options, TokenCredential credential, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
-        _pipeline = AppServiceClientOptions.BuildPipeline(options, credential, options.ArmScope);
+        _pipeline = AppServiceClientOptions.BuildPipeline(options, credential, options.ArmScope, time);
         _endpoint = options.ArmEndpoint;
         _apiVersion = options.ApiVersion;
     }

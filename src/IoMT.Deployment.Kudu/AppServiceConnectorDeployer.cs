@@ -24,7 +24,7 @@ public abstract class AppServiceConnectorDeployer : IConnectorDeployer
         ArgumentNullException.ThrowIfNull(credential);
         Time = timeProvider ?? TimeProvider.System;
         Logger = logger ?? NullLogger.Instance;
-        Settings = new AppSettingsEditor(new AppServiceArmClient(options, credential), new SiteGates(), Logger);
+        Settings = new AppSettingsEditor(new AppServiceArmClient(options, credential, Time), new SiteGates(), Logger);
     }
 
     private protected AppSettingsEditor Settings { get; }

@@ -34,7 +34,8 @@ public abstract class AppServiceOptions : IValidatableObject
 
     /// <summary>
     /// Gets or sets how many times a request is retried after a transport error, a 408, a 429 or a 5xx answer.
-    /// A 429 waits for the answer's <c>Retry-After</c>; when the retries are exhausted the failure surfaces.
+    /// A 429 waits for the answer's <c>Retry-After</c>; when the retries are exhausted the failure surfaces. Every wait is on
+    /// the adapter's <see cref="TimeProvider"/> (the one in DI, or the constructor's), so a host's clock governs retries too.
     /// </summary>
     /// <value>The default is 5.</value>
     [Range(0, 50, ErrorMessage = "MaxRetries must be between 0 and 50.")]

@@ -115,13 +115,14 @@ public sealed class ApplicationInsightsFailureRateSignal : IConnectorHealthSigna
     /// <summary>Creates the signal.</summary>
     /// <param name="options">The options.</param>
     /// <param name="credential">The credential (the Application Insights API scope).</param>
+    /// <param name="timeProvider">The clock of retry delays; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">The logger, or <see langword="null"/>.</param>
-    public ApplicationInsightsFailureRateSignal(IOptions<ApplicationInsightsFailureRateSignalOptions> options, TokenCredential credential, ILogger<ApplicationInsightsFailureRateSignal>? logger = null)
+    public ApplicationInsightsFailureRateSignal(IOptions<ApplicationInsightsFailureRateSignalOptions> options, TokenCredential credential, TimeProvider? timeProvider = null, ILogger<ApplicationInsightsFailureRateSignal>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options.Value;
-        _pipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.QueryScope);
+        _pipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.QueryScope, timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger<ApplicationInsightsFailureRateSignal>.Instance;
     }
 

@@ -52,8 +52,8 @@ public sealed class ArmConnectorInventory : IConnectorInventory
             throw new InvalidOperationException("ArmConnectorInventoryOptions.SubscriptionId is required: the subscription whose Function apps are the connectors.");
         }
 
-        _arm = new AppServiceArmClient(_options, credential);
         _time = timeProvider ?? TimeProvider.System;
+        _arm = new AppServiceArmClient(_options, credential, _time);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _scope = _options.ResourceGroup is null
             ? $"/subscriptions/{_options.SubscriptionId}"

@@ -190,16 +190,16 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
     /// <summary>Creates the signal.</summary>
     /// <param name="options">The options.</param>
     /// <param name="credential">The credential (ARM and Azure Monitor scopes).</param>
-    /// <param name="timeProvider">The clock of the batch window.</param>
+    /// <param name="timeProvider">The clock of the batch window and of retry delays; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">The logger, or <see langword="null"/>.</param>
     public AzureMonitorMetricsSignal(IOptions<AzureMonitorMetricsSignalOptions> options, TokenCredential credential, TimeProvider? timeProvider = null, ILogger<AzureMonitorMetricsSignal>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options.Value;
-        _arm = new AppServiceArmClient(_options, credential);
-        _batchPipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.MetricsScope);
         _time = timeProvider ?? TimeProvider.System;
+        _arm = new AppServiceArmClient(_options, credential, _time);
+        _batchPipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.MetricsScope, _time);
         _logger = logger ?? NullLogger<AzureMonitorMetricsSignal>.Instance;
     }
 

@@ -41,12 +41,13 @@ public sealed class FunctionsHostStatusSignal : IConnectorHealthSignal
     /// <summary>Creates the signal.</summary>
     /// <param name="options">The options.</param>
     /// <param name="credential">The ARM credential.</param>
+    /// <param name="timeProvider">The clock of retry delays; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">The logger, or <see langword="null"/>.</param>
-    public FunctionsHostStatusSignal(IOptions<FunctionsHostStatusSignalOptions> options, TokenCredential credential, ILogger<FunctionsHostStatusSignal>? logger = null)
+    public FunctionsHostStatusSignal(IOptions<FunctionsHostStatusSignalOptions> options, TokenCredential credential, TimeProvider? timeProvider = null, ILogger<FunctionsHostStatusSignal>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
-        _arm = new AppServiceArmClient(options.Value, credential);
+        _arm = new AppServiceArmClient(options.Value, credential, timeProvider ?? TimeProvider.System);
         _apiVersion = options.Value.ApiVersion;
         _logger = logger ?? NullLogger<FunctionsHostStatusSignal>.Instance;
     }

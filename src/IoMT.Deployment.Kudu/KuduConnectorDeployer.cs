@@ -50,7 +50,7 @@ public sealed class KuduConnectorDeployer : AppServiceConnectorDeployer
         : base(ValueOf(options), credential, timeProvider, logger)
     {
         _options = options.Value;
-        _scm = AppServiceClientOptions.BuildPipeline(_options, credential, _options.ScmScope);
+        _scm = AppServiceClientOptions.BuildPipeline(_options, credential, _options.ScmScope, Time);
     }
 
     /// <inheritdoc/>

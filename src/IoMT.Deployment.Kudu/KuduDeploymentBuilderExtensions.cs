@@ -52,7 +52,7 @@ public static class KuduDeploymentBuilderExtensions
         builder.AddValidatedOptions(configure);
         builder.RequireCredential<FunctionsHostStatusSignalOptions>(nameof(AddFunctionsHostStatusSignal));
         builder.Services.TryAddSingleton(static sp => new FunctionsHostStatusSignal(
-            sp.GetRequiredService<IOptions<FunctionsHostStatusSignalOptions>>(), sp.GetDeploymentCredential(nameof(AddFunctionsHostStatusSignal)), sp.GetService<ILogger<FunctionsHostStatusSignal>>()));
+            sp.GetRequiredService<IOptions<FunctionsHostStatusSignalOptions>>(), sp.GetDeploymentCredential(nameof(AddFunctionsHostStatusSignal)), sp.GetService<TimeProvider>(), sp.GetService<ILogger<FunctionsHostStatusSignal>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, FunctionsHostStatusSignal>(static sp => sp.GetRequiredService<FunctionsHostStatusSignal>()));
         return builder;
     }
@@ -91,7 +91,7 @@ public static class KuduDeploymentBuilderExtensions
         builder.AddValidatedOptions(configure);
         builder.RequireCredential<ApplicationInsightsFailureRateSignalOptions>(nameof(AddApplicationInsightsFailureRateSignal));
         builder.Services.TryAddSingleton(static sp => new ApplicationInsightsFailureRateSignal(
-            sp.GetRequiredService<IOptions<ApplicationInsightsFailureRateSignalOptions>>(), sp.GetDeploymentCredential(nameof(AddApplicationInsightsFailureRateSignal)), sp.GetService<ILogger<ApplicationInsightsFailureRateSignal>>()));
+            sp.GetRequiredService<IOptions<ApplicationInsightsFailureRateSignalOptions>>(), sp.GetDeploymentCredential(nameof(AddApplicationInsightsFailureRateSignal)), sp.GetService<TimeProvider>(), sp.GetService<ILogger<ApplicationInsightsFailureRateSignal>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorHealthSignal, ApplicationInsightsFailureRateSignal>(static sp => sp.GetRequiredService<ApplicationInsightsFailureRateSignal>()));
         return builder;
     }

@@ -38,6 +38,7 @@ public sealed class AppFaults
     private long _latencyTicks;
     private long _deploymentDurationTicks = -1;
     private long _finalStatus = long.MinValue;
+    private TaskCompletionSource? _hold;
     private readonly ConcurrentDictionary<AppServiceRoute, int> _routeServerErrors = new();
 
     /// <summary>Gets or sets a delay added to every request for the app.</summary>
@@ -125,6 +126,19 @@ public sealed class AppFaults
         get => Interlocked.Read(ref _deploymentDurationTicks) is var t and >= 0 ? TimeSpan.FromTicks(t) : null;
         set => Interlocked.Exchange(ref _deploymentDurationTicks, value?.Ticks ?? -1);
     }
+
+    /// <summary>
+    /// Holds the app's deployments in Building (status 1) from now until <see cref="ReleaseDeployments"/>: a deployment that
+    /// starts, or runs, meanwhile does not end, so a test acts while it certainly runs instead of racing its duration.
+    /// </summary>
+    public void HoldDeployments() =>
+        Interlocked.CompareExchange(ref _hold, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+    /// <summary>Lets held deployments (<see cref="HoldDeployments"/>) run on to their end.</summary>
+    public void ReleaseDeployments() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
+
+    internal Task WhileHeldAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _hold) is { } hold ? hold.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
 
     internal bool TakeConflict() => Take(ref _conflicts);
 

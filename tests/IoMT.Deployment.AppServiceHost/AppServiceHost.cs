@@ -736,6 +736,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
 
             await Task.Delay(duration / 2, _time, _stopping.Token).ConfigureAwait(false);
             app.AdvanceDeployment(1, "Building and deploying.");
+            await app.Faults.WhileHeldAsync(_stopping.Token).ConfigureAwait(false);
             await Task.Delay(duration / 2, _time, _stopping.Token).ConfigureAwait(false);
             app.AdvanceDeployment(2, "Deploying files.");
 

@@ -217,7 +217,7 @@ public sealed class ApplicationInsightsFailureRateSignalTests(AppServiceHostFixt
         Configure(options, _host);
         options.QueryEndpoint = _host.AppInsightsEndpoint;
         configure?.Invoke(options);
-        return new ApplicationInsightsFailureRateSignal(Options.Create(options), _host.Credential, logger);
+        return new ApplicationInsightsFailureRateSignal(Options.Create(options), _host.Credential, logger: logger);
     }
 
     private static HealthQuery Query(AppServiceApp app, string appId) =>

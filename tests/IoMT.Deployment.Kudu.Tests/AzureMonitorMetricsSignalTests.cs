@@ -110,11 +110,14 @@ public sealed class AzureMonitorMetricsSignalTests(AppServiceHostFixture fixture
         _host.MetricsBatchFaults.Enqueue(fault, 10);
         try
         {
-            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var time = new SignallingTimeProvider();
             var signal = Signal(o => o.DefaultRegion = "West Europe", time: time);
             var queries = apps.Select(a => signal.GetHealthAsync(Query(a)).AsTask()).ToList();
-            time.Advance(TimeSpan.FromMilliseconds(200));
-            var results = await Task.WhenAll(queries).WaitAsync(TimeSpan.FromSeconds(30));
+
+            // The batch window, then each retry of the failed batch (Retry-After 1 s at most), waits on the clock.
+            var all = Task.WhenAll(queries);
+            await time.AdvanceOnEveryWaitAsync(all, TimeSpan.FromSeconds(1));
+            var results = await all;
 
             Assert.All(results, r =>
             {

@@ -114,7 +114,7 @@ public sealed class FunctionsHostStatusSignalTests(AppServiceHostFixture fixture
         var options = new FunctionsHostStatusSignalOptions();
         Configure(options, _host);
         configure?.Invoke(options);
-        return new FunctionsHostStatusSignal(Options.Create(options), _host.Credential, logger);
+        return new FunctionsHostStatusSignal(Options.Create(options), _host.Credential, logger: logger);
     }
 
     internal static HealthQuery Query(AppServiceApp app) =>

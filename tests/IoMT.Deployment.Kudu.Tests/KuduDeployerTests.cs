@@ -196,18 +196,46 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     public async Task A_409_from_a_real_running_deployment_waits_for_it()
     {
         var app = NewApp();
-        app.Faults.DeploymentDuration = TimeSpan.FromMilliseconds(300);
+        app.Faults.HoldDeployments();
         var first = KuduDeployer(Host);
-        var second = KuduDeployer(Host, o => o.ConflictRetryDelay = TimeSpan.FromMilliseconds(50));
+        var clock = new SignallingTimeProvider();
+        var conflictDelay = TimeSpan.FromSeconds(7);
+        var second = KuduDeployer(Host, o => o.ConflictRetryDelay = conflictDelay, time: clock);
+        using var cancel = new CancellationTokenSource(HangGuard);
 
         var running = first.DeployAsync(Target(app), Package("1"));
         await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the first deployment runs");
-        await second.DeployAsync(Target(app), Package("2"));
-        await running;
+        var waiting = second.DeployAsync(Target(app), Package("2"));
 
-        Assert.True(Host.CountRequests(AppServiceRoute.ZipDeploy, app.Name) > 2);
+        // The first deployment is held: the second deployer is refused and waits on its clock (ConflictRetryDelay, then
+        // twice that), twice, while it runs.
+        for (var conflict = 1; conflict <= 2; conflict++)
+        {
+            var backoff = conflictDelay * (1 << (conflict - 1));
+            while (await clock.NextTimerAsync(cancel.Token) != backoff)
+            {
+            }
+
+            await Host.WaitForHostAsync(() => Conflicts() >= conflict, $"conflict {conflict} is answered");
+            Assert.Equal(conflict, Conflicts());
+            Assert.False(waiting.IsCompleted, "the second deployment waits while the first runs");
+            if (conflict == 2)
+            {
+                app.Faults.ReleaseDeployments();
+                await running;
+            }
+
+            clock.Advance(backoff);
+        }
+
+        await clock.AdvanceOnEveryWaitAsync(waiting, TimeSpan.FromMilliseconds(5));
+        await waiting;
+
+        Assert.Equal(4, Host.CountRequests(AppServiceRoute.ZipDeploy, app.Name));
         Assert.Equal(2, app.DeploymentCount);
         Assert.Equal(Package("2").Sha256, app.DeployedPackageSha256);
+
+        int Conflicts() => Host.RequestLog.Count(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 409);
     }
 
     [Fact]
@@ -372,13 +400,14 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     public async Task A_settings_write_by_another_writer_during_a_deployment_fails_that_deployment()
     {
         var app = NewApp();
-        app.Faults.DeploymentDuration = TimeSpan.FromMilliseconds(400);
+        app.Faults.HoldDeployments();
         var deployer = KuduDeployer(Host);
         var otherProcess = KuduDeployer(Host);
 
         var deploy = deployer.DeployAsync(Target(app), Package("13"));
         await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the deployment runs");
         await otherProcess.SetProjectVersionAsync(Target(app), BuildNumber.Parse("13"));
+        app.Faults.ReleaseDeployments();
 
         var ex = await Assert.ThrowsAsync<DeploymentFailedException>(() => deploy);
         Assert.Contains("settings changed", ex.Message, StringComparison.Ordinal);
@@ -389,12 +418,20 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
     public async Task The_deployer_never_writes_settings_while_its_own_deployment_runs()
     {
         var app = NewApp();
-        app.Faults.DeploymentDuration = TimeSpan.FromMilliseconds(300);
+        app.Faults.HoldDeployments();
         var deployer = KuduDeployer(Host);
 
         var deploy = deployer.DeployAsync(Target(app), Package("14"));
         await Host.WaitForRequestAsync(r => r.App == app.Name && r.Route == AppServiceRoute.ZipDeploy && r.StatusCode == 202, "the deployment runs");
         var set = deployer.SetProjectVersionAsync(Target(app), BuildNumber.Parse("14"));
+
+        // The deployment is held and the deployer keeps polling it. A settings write that did not wait for it would
+        // have been sent by now: it needs two requests and no clock, against three polls with a delay before each.
+        var polled = Polls();
+        await Host.WaitForHostAsync(() => Polls() >= polled + 3, "the deployer polls the held deployment three more times");
+        Assert.False(set.IsCompleted, "the settings write waits for the deployment");
+        Assert.DoesNotContain(Host.RequestLog, r => r.App == app.Name && r.Route == AppServiceRoute.PutAppSettings);
+        app.Faults.ReleaseDeployments();
         await Task.WhenAll(deploy, set);
 
         Assert.Equal(0, app.InterruptedDeployments);
@@ -403,21 +440,8 @@ public sealed class KuduDeployerTests(AppServiceHostFixture fixture)
         var put = log.Single(r => r.Route == AppServiceRoute.PutAppSettings);
         Assert.True(put.At >= success.At, "the settings PUT came after the deployment reported Success");
         Assert.Equal("14", app.Settings[ProjectVersionSetting.Name]);
-    }
 
-    [Fact]
-    public async Task Throttling_that_outlasts_the_retries_surfaces_as_a_429()
-    {
-        var app = NewApp();
-        app.Faults.TooManyRequests = 10;
-        var deployer = KuduDeployer(Host, o => o.MaxRetries = 1);
-
-        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => deployer.GetProjectVersionAsync(Target(app)));
-
-        Assert.Equal(429, ex.Status);
-        var throttled = Host.RequestLog.Where(r => r.App == app.Name).ToList();
-        Assert.Equal(2, throttled.Count);
-        Assert.True(throttled[1].At - throttled[0].At >= TimeSpan.FromSeconds(0.9), "Retry-After (1 s) was honoured");
+        int Polls() => Host.RequestLog.Count(r => r.App == app.Name && r.Route == AppServiceRoute.DeploymentStatus);
     }
 
     [Fact]
