@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using IoMT.Deployment.Testing;
 using static IoMT.Deployment.Blobs.Tests.TestPackages;
 
 namespace IoMT.Deployment.Blobs.Tests;

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.IO.Compression;
 using Azure.Core;
 using Azure.Core.Pipeline;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace IoMT.Deployment.Blobs.Tests;
 
@@ -212,56 +210,6 @@ internal sealed class FailWhile(Func<HttpMessage, bool> matches) : HttpPipelineP
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
         throw new NotSupportedException("The adapter is async only.");
-}
-
-/// <summary>A <see cref="FakeLogger{T}"/> that also lets a test await log events instead of sleeping.</summary>
-internal sealed class LogProbe<T> : ILogger<T>
-{
-    private readonly List<(int EventId, int Count, TaskCompletionSource Logged)> _waiters = [];
-
-    public FakeLogger<T> Logger { get; } = new();
-
-    public IReadOnlyList<FakeLogRecord> Records => Logger.Collector.GetSnapshot();
-
-    public IEnumerable<FakeLogRecord> WithId(int eventId) => Records.Where(r => r.Id.Id == eventId);
-
-    /// <summary>Completes once event <paramref name="eventId"/> has been logged <paramref name="count"/> times (now or before).</summary>
-    public Task WaitForAsync(int eventId, int count = 1, TimeSpan? timeout = null)
-    {
-        var logged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waiters)
-        {
-            if (WithId(eventId).Count() >= count)
-            {
-                logged.TrySetResult();
-            }
-            else
-            {
-                _waiters.Add((eventId, count, logged));
-            }
-        }
-
-        return logged.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => Logger.BeginScope(state);
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        Logger.Log(logLevel, eventId, state, exception, formatter);
-        lock (_waiters)
-        {
-            var count = WithId(eventId.Id).Count();
-            foreach (var waiter in _waiters.Where(w => w.EventId == eventId.Id && count >= w.Count).ToList())
-            {
-                waiter.Logged.TrySetResult();
-                _waiters.Remove(waiter);
-            }
-        }
-    }
 }
 
 internal static class CancellationTokenExtensions

@@ -109,24 +109,6 @@ internal static class TestWorld
     public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Polls state that is not the host's (a client-side pause, say) until a condition holds: waiting, never sleeping for
-    /// correctness. For the host's state use <see cref="WaitForHostAsync"/>, which reacts to requests instead.
-    /// </summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + HangGuard;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(5);
-        }
-    }
-
-    /// <summary>
     /// Completes when <paramref name="condition"/> on the host's state holds: checked once now and again each time the host
     /// records a request (through <see cref="AppServiceHost.OnRequest"/>, before the client has the answer). Nothing polls.
     /// </summary>
@@ -161,6 +143,31 @@ internal static class TestWorld
     /// <summary>Completes when the host records a request that <paramref name="match"/> accepts (one recorded before the call counts too).</summary>
     public static Task WaitForRequestAsync(this AppServiceHost host, Func<RecordedRequest, bool> match, string what) =>
         host.WaitForHostAsync(() => host.RequestLog.Any(match), what);
+
+    /// <summary>
+    /// Collects the due times of the next <paramref name="count"/> timers created on <paramref name="time"/> (each a wait the
+    /// code under test started on the clock), without moving the clock; fails when <paramref name="work"/> completes before
+    /// they are all there (it did not wait) or the hang guard passes.
+    /// </summary>
+    public static async Task<IReadOnlyList<TimeSpan>> NextTimersAsync(this SignallingTimeProvider time, int count, Task work, string what)
+    {
+        var waits = new List<TimeSpan>();
+        using var stop = new CancellationTokenSource();
+        while (waits.Count < count)
+        {
+            var next = time.NextTimerAsync(stop.Token).AsTask();
+            await Task.WhenAny(work, next).WaitAsync(HangGuard);
+            if (!next.IsCompleted)
+            {
+                await stop.CancelAsync();
+                Assert.Fail($"{what} completed after {waits.Count} of {count} waits on the clock.");
+            }
+
+            waits.Add(await next);
+        }
+
+        return waits;
+    }
 
     /// <summary>
     /// Advances <paramref name="time"/> by <paramref name="step"/> each time the code under test starts a wait on it,

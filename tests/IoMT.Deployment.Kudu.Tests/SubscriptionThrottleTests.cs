@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using IoMT.Deployment.Loopback;
+using IoMT.Deployment.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,7 @@ public sealed class SubscriptionThrottleTests
     [Fact]
     public async Task Per_subscription_write_and_read_limits_are_never_exceeded_under_a_fake_clock()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new SignallingTimeProvider();
         var throttle = Throttle(time, o =>
         {
             o.WriteBurst = 5;
@@ -38,6 +39,7 @@ public sealed class SubscriptionThrottleTests
             o.ReadRefillPerSecond = 5;
         });
         var grants = new ConcurrentQueue<(string Subscription, bool Write, DateTimeOffset At)>();
+        using var granted = new SemaphoreSlim(0);
         var calls = new List<Task>();
         foreach (var subscription in new[] { "sub-a", "sub-b" })
         {
@@ -48,18 +50,28 @@ public sealed class SubscriptionThrottleTests
                 {
                     await throttle.AcquireAsync(subscription, write);
                     grants.Enqueue((subscription, write, time.GetUtcNow()));
+                    granted.Release();
                 }));
             }
         }
 
-        // Walk the fake clock in 50 ms steps until every call got its token.
-        for (var step = 0; step < 400 && grants.Count < calls.Count; step++)
+        // Every call takes its token with the clock standing still: the bursts (5 writes, 10 reads per subscription) go
+        // at once, each of the other 30 calls waits on the clock until its token is due.
+        var dues = (await time.NextTimersAsync(30, Task.WhenAll(calls), "the calls beyond the bursts")).Order().ToList();
+        await TakeAsync(granted, 30, "the bursts");
+
+        // Walk the fake clock in 50 ms steps; after each, the calls whose tokens fell due go before the clock moves on.
+        var taken = 0;
+        while (taken < dues.Count)
         {
-            await WaitForQuietAsync(grants);
             time.Advance(TimeSpan.FromMilliseconds(50));
+            var due = dues.Count(d => time.Start + d <= time.GetUtcNow());
+            await TakeAsync(granted, due - taken, "the calls due by " + (time.GetUtcNow() - time.Start));
+            taken = due;
         }
 
-        await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(calls).WaitAsync(HangGuard);
+        Assert.Equal(calls.Count, grants.Count);
         foreach (var group in grants.GroupBy(g => (g.Subscription, g.Write)))
         {
             var (burst, rate) = group.Key.Write ? (5, 2.0) : (10, 5.0);
@@ -84,7 +96,7 @@ public sealed class SubscriptionThrottleTests
     [Fact]
     public async Task A_429_pauses_every_caller_of_its_subscription_and_none_of_another()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new SignallingTimeProvider();
         var logger = new FakeLogger();
         var throttle = Throttle(time, logger: logger);
 
@@ -92,24 +104,29 @@ public sealed class SubscriptionThrottleTests
         var paused = Enumerable.Range(0, 10).Select(i => throttle.AcquireAsync("sub-a", i % 2 == 0).AsTask()).ToList();
         var other = Enumerable.Range(0, 10).Select(i => throttle.AcquireAsync("sub-b", i % 2 == 0).AsTask()).ToList();
 
-        await Task.WhenAll(other).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.All(paused, t => Assert.False(t.IsCompleted));
+        // The other subscription's callers go with the clock standing still; each caller of the paused one waits on the
+        // clock for exactly the pause.
+        await Task.WhenAll(other).WaitAsync(HangGuard);
+        var waits = await time.NextTimersAsync(paused.Count, Task.WhenAll(paused), "the paused subscription's callers");
+        Assert.All(waits, w => Assert.Equal(TimeSpan.FromSeconds(5), w));
         Assert.Null(throttle.PausedUntil("sub-b"));
         Assert.Equal(time.GetUtcNow().AddSeconds(5), throttle.PausedUntil("sub-a"));
 
-        time.Advance(TimeSpan.FromSeconds(4.9));
-        await Task.Yield();
+        // No timer is due before the pause ends, so none of the callers can have gone.
+        time.Advance(TimeSpan.FromMilliseconds(4900));
         Assert.All(paused, t => Assert.False(t.IsCompleted));
 
-        // After the pause the subscription's buckets restart empty: one write per 1/9.5 s, one read per 1/24 s.
-        time.Advance(TimeSpan.FromSeconds(0.1));
-        for (var i = 0; i < 20 && paused.Any(t => !t.IsCompleted); i++)
-        {
-            await WaitForQuietAsync(new ConcurrentQueue<int>());
-            time.Advance(TimeSpan.FromMilliseconds(100));
-        }
+        // After the pause the subscription's buckets restart empty: with the clock standing still at the pause's end, the
+        // five writes are due 1/9.5 s apart and the five reads 1/24 s apart.
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        var resumed = await time.NextTimersAsync(paused.Count, Task.WhenAll(paused), "the callers after the pause");
+        // (Task.Delay on a TimeProvider waits whole milliseconds, so each timer is the exact due time cut to the millisecond.)
+        var expected = Enumerable.Range(1, 5).SelectMany(k => new[] { TimeSpan.FromSeconds(k / 9.5), TimeSpan.FromSeconds(k / 24.0) }).Order().ToList();
+        Assert.Equal(expected.Count, resumed.Count);
+        Assert.All(expected.Zip(resumed.Order()), p => Assert.InRange(p.Second, p.First - TimeSpan.FromMilliseconds(1), p.First));
 
-        await Task.WhenAll(paused).WaitAsync(TimeSpan.FromSeconds(5));
+        time.Advance(resumed.Max());
+        await Task.WhenAll(paused).WaitAsync(HangGuard);
         var record = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 4050);
         Assert.Contains("sub-a", record.Message, StringComparison.Ordinal);
     }
@@ -133,29 +150,46 @@ public sealed class SubscriptionThrottleTests
     [Fact]
     public async Task A_429_seen_through_the_ARM_pipeline_pauses_its_subscription_and_not_another()
     {
-        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions { RetryAfterSeconds = 3 });
-        var throttle = new ArmSubscriptionThrottle(Options.Create(new ArmSubscriptionThrottleOptions { MaxRetryAfterJitter = TimeSpan.FromMilliseconds(100) }));
+        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions { RetryAfterSeconds = 1 });
+        var time = new SignallingTimeProvider();
+        var log = new LogProbe<ArmSubscriptionThrottle>();
+        var throttle = new ArmSubscriptionThrottle(Options.Create(new ArmSubscriptionThrottleOptions { MaxRetryAfterJitter = TimeSpan.Zero }), time, log);
         var (subA, subB) = (NewSubscription(), NewSubscription());
         var appsA = Enumerable.Range(0, 4).Select(i => host.AddApp(subA, "rg", $"pa-{i}-{Guid.NewGuid():N}"[..12])).ToList();
         var appsB = Enumerable.Range(0, 4).Select(i => host.AddApp(subB, "rg", $"pb-{i}-{Guid.NewGuid():N}"[..12])).ToList();
         appsA[0].Health.Faults.Enqueue(HealthFault.TooManyRequests);
         var options = new FunctionsHostStatusSignalOptions { SubscriptionThrottle = throttle, MaxRetries = 3 };
         Configure(options, host);
-        options.MaxRetryDelay = TimeSpan.FromSeconds(5);
         var signal = new FunctionsHostStatusSignal(Options.Create(options), host.Credential);
+        Task<ConnectorHealth> Read(AppServiceApp app) => signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(app)).AsTask();
+        bool Answered(AppServiceApp app) => host.RequestLog.Any(r => r.Route == AppServiceRoute.HostStatus && r.App == app.Name && r.StatusCode == 200);
 
-        var first = signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(appsA[0])).AsTask();
-        // The pause starts when the client has read the 429 (Retry-After 3 s, so polling cannot miss it; long, so a loaded machine cannot blur the two sides).
-        await WaitUntilAsync(() => throttle.PausedUntil(subA) is not null, "the shared pause after the 429");
-        var throttledAt = host.RequestLog.First(r => r.StatusCode == 429).At;
+        var first = Read(appsA[0]);
+
+        // The throttle logs the pause (4050) once it has set it, after the client read the 429: no polling.
+        await log.WaitForAsync(4050, timeout: HangGuard);
+        Assert.Equal(time.GetUtcNow().AddSeconds(1), throttle.PausedUntil(subA));
         Assert.Null(throttle.PausedUntil(subB));
-        var others = appsA.Skip(1).Concat(appsB).Select(a => signal.GetHealthAsync(FunctionsHostStatusSignalTests.Query(a)).AsTask()).ToList();
-        var results = await Task.WhenAll(others.Prepend(first));
+        var othersA = appsA.Skip(1).Select(Read).ToList();
+        var readsB = appsB.Select(Read).ToList();
 
-        Assert.All(results, r => Assert.Equal(HealthStatus.Healthy, r.Status));
-        var log = host.RequestLog.Where(r => r.Route == AppServiceRoute.HostStatus && r.StatusCode == 200).ToList();
-        Assert.All(log.Where(r => appsA.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt >= TimeSpan.FromSeconds(2.95), $"{r.App} was read {(r.At - throttledAt).TotalMilliseconds} ms after the 429"));
-        Assert.All(log.Where(r => appsB.Any(a => a.Name == r.App)), r => Assert.True(r.At - throttledAt < TimeSpan.FromSeconds(2.5), $"{r.App} of the other subscription waited {(r.At - throttledAt).TotalMilliseconds} ms"));
+        // The other subscription is read with the throttle's clock standing still, while this one is paused: each of
+        // its callers (the first one's retry among them) waits on the clock for the whole pause, and none was answered.
+        var resultsB = await Task.WhenAll(readsB).WaitAsync(HangGuard);
+        var readsA = othersA.Prepend(first).ToList();
+        var waits = await time.NextTimersAsync(readsA.Count, Task.WhenAll(readsA), "the paused subscription's reads");
+        Assert.All(waits, w => Assert.Equal(TimeSpan.FromSeconds(1), w));
+        Assert.All(appsB, a => Assert.True(Answered(a), $"{a.Name} of the other subscription was not read during the pause"));
+        Assert.All(appsA, a => Assert.False(Answered(a), $"{a.Name} was read during its subscription's pause"));
+
+        // The pause ends; the emptied buckets then hand out a token per wait, which the clock follows.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await time.AdvanceOnEveryWaitAsync(Task.WhenAll(readsA), TimeSpan.FromSeconds(1));
+        var resultsA = await Task.WhenAll(readsA);
+
+        Assert.All(resultsA.Concat(resultsB), r => Assert.Equal(HealthStatus.Healthy, r.Status));
+        Assert.All(appsA, a => Assert.True(Answered(a), $"{a.Name} was not read after the pause"));
+        Assert.Single(host.RequestLog, r => r.StatusCode == 429);
     }
 
     [Fact]
@@ -253,14 +287,12 @@ public sealed class SubscriptionThrottleTests
         Assert.Contains("WriteRefillPerSecond", ex.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Lets the thread pool run the continuations a clock step released (no sleep decides a result).</summary>
-    private static async Task WaitForQuietAsync<T>(ConcurrentQueue<T> progress)
+    /// <summary>Takes <paramref name="count"/> releases of <paramref name="granted"/>, each within the hang guard.</summary>
+    private static async Task TakeAsync(SemaphoreSlim granted, int count, string what)
     {
-        var before = -1;
-        for (var i = 0; i < 50 && before != progress.Count; i++)
+        for (var i = 0; i < count; i++)
         {
-            before = progress.Count;
-            await Task.Delay(1);
+            Assert.True(await granted.WaitAsync(HangGuard), $"{what}: {count - i} of {count} were never granted within {HangGuard} (the hang guard).");
         }
     }
 }

@@ -295,24 +295,62 @@ public sealed class LocalProviderTests : IDisposable
         await fleet.AddAsync(["a"]);
         File.WriteAllText(_layout.AppSettings("a"), "{\"KEEP\":\"me\"}");
         var deployer = new DirectoryConnectorDeployer(_layout);
+        var connector = new ConnectorTarget("a");
+        var (first, second) = (B("1"), B("2"));
+        var hangGuard = TimeSpan.FromSeconds(30);
 
-        var builds = Enumerable.Range(1, 8).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var finished = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-        await Simultaneously.RunAsync(builds.Length, async i =>
+        // Writer 1 is held between its read and its write; writer 2 starts meanwhile. Writer 2 either queues behind
+        // writer 1 (the per-connector lock) or reads the settings writer 1 has not written yet (a lost update): the seams
+        // report whichever happens, so the outcome does not depend on timing.
+        var firstRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondQueued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondRead = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        deployer.SettingsWriteQueued = (_, build) =>
         {
-            await deployer.SetProjectVersionAsync(new ConnectorTarget("a"), B(builds[i]));
-            finished.Enqueue(builds[i]);
-            return true;
-        });
+            if (build == second)
+            {
+                secondQueued.TrySetResult();
+            }
+        };
+        deployer.SettingsRead = async (_, build, version) =>
+        {
+            if (build == first)
+            {
+                firstRead.TrySetResult();
+                await releaseFirst.Task;
+            }
+            else
+            {
+                secondRead.TrySetResult(version);
+            }
+        };
 
-        var settings = await deployer.GetSettingsAsync(new ConnectorTarget("a"));
+        var writeFirst = deployer.SetProjectVersionAsync(connector, first);
+        Task writeSecond;
+        try
+        {
+            await firstRead.Task.WaitAsync(hangGuard);
+            writeSecond = deployer.SetProjectVersionAsync(connector, second);
+            var verdict = await Task.WhenAny(secondQueued.Task, secondRead.Task).WaitAsync(hangGuard);
+            if (verdict == secondRead.Task)
+            {
+                Assert.Fail($"Writer 2 read the settings (PROJECT_VERSION {await secondRead.Task ?? "unset"}) while writer 1 was between its read and its write: the settings writes to one connector are not serialised.");
+            }
+        }
+        finally
+        {
+            releaseFirst.TrySetResult();
+        }
+
+        await Task.WhenAll(writeFirst, writeSecond).WaitAsync(hangGuard);
+
+        // Writer 2 read the file writer 1 wrote, so it kept writer 1's result (and every other setting) and won.
+        Assert.Equal(first.ToString(), await secondRead.Task);
+        var settings = await deployer.GetSettingsAsync(connector);
         Assert.Equal("me", settings["KEEP"]);
-        Assert.Equal(builds.Order(), finished.Order());
-
-        // The writes are serialised per connector: the settings hold exactly one of the written builds, as a whole file.
-        Assert.Contains(settings[ProjectVersionSetting.Name], builds);
-        Assert.Equal(settings[ProjectVersionSetting.Name], await deployer.GetProjectVersionAsync(new ConnectorTarget("a")));
+        Assert.Equal(second.ToString(), settings[ProjectVersionSetting.Name]);
+        Assert.Equal(second.ToString(), await deployer.GetProjectVersionAsync(connector));
         Assert.Equal(["KEEP", ProjectVersionSetting.Name], settings.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["appsettings.json"], Directory.GetFiles(_layout.ConnectorFolder("a"), "appsettings*").Select(Path.GetFileName));
     }

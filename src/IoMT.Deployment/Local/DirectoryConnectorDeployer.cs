@@ -24,6 +24,18 @@ public sealed class DirectoryConnectorDeployer : IConnectorDeployer
         _layout = layout;
     }
 
+    /// <summary>
+    /// Test seam, never set outside tests: called when a settings write finds another write to the same connector inside
+    /// its read-modify-write and queues behind it, with the connector and the build this write sets.
+    /// </summary>
+    internal Action<ConnectorTarget, BuildNumber>? SettingsWriteQueued { get; set; }
+
+    /// <summary>
+    /// Test seam, never set outside tests: awaited inside a settings write's critical section, after the settings were read
+    /// and before they are written, with the connector, the build this write sets and the <c>PROJECT_VERSION</c> it read.
+    /// </summary>
+    internal Func<ConnectorTarget, BuildNumber, string?, Task>? SettingsRead { get; set; }
+
     /// <inheritdoc/>
     public async Task DeployAsync(ConnectorTarget connector, ArtifactPackage package, CancellationToken cancellationToken = default)
     {
@@ -56,11 +68,23 @@ public sealed class DirectoryConnectorDeployer : IConnectorDeployer
         ArgumentNullException.ThrowIfNull(connector);
         RequireConnector(connector);
         var gate = _settingsGates.GetOrAdd(connector.Id, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var entered = gate.WaitAsync(cancellationToken);
+        if (!entered.IsCompleted)
+        {
+            SettingsWriteQueued?.Invoke(connector, build);
+        }
+
+        await entered.ConfigureAwait(false);
         try
         {
             var settings = await ReadSettingsAsync(connector, cancellationToken).ConfigureAwait(false);
-            if (settings[ProjectVersionSetting.Name]?.GetValue<string>() == build.ToString())
+            var current = settings[ProjectVersionSetting.Name]?.GetValue<string>();
+            if (SettingsRead is { } read)
+            {
+                await read(connector, build, current).ConfigureAwait(false);
+            }
+
+            if (current == build.ToString())
             {
                 return;
             }
