@@ -250,7 +250,7 @@ public sealed class SubscriptionThrottleTests
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-        Assert.Contains("WriteRefillPerSecond", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["IoMTDeployment:ArmThrottle:WriteRefillPerSecond must be between 0.001 and 100000."], ex.Failures);
     }
 
     /// <summary>Lets the thread pool run the continuations a clock step released (no sleep decides a result).</summary>
