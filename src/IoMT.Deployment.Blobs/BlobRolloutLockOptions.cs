@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment.Blobs;
 
 /// <summary>Options of <see cref="BlobRolloutLock"/>, the one-active-rollout lock held as a blob lease.</summary>
+[OptionsSection(SectionName)]
 public sealed class BlobRolloutLockOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind to by convention.</summary>
@@ -20,24 +22,24 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
     /// write access (a lease) to the lock but only read access to the artifacts. Ignored when the container client itself
     /// is supplied at composition.
     /// </value>
-    [Required(ErrorMessage = "IoMTDeployment:BlobLock:ContainerName is required.")]
-    [RegularExpression(BlobNames.ContainerNamePattern, ErrorMessage = BlobNames.LockContainerNameRule)]
+    [Required(ErrorMessage = "{0} is required.")]
+    [RegularExpression(BlobNames.ContainerNamePattern, ErrorMessage = BlobNames.ContainerNameRule)]
     public string ContainerName { get; set; } = DefaultContainerName;
 
     /// <summary>Gets or sets the name of the lock blob; it is created (empty) when missing.</summary>
     /// <value>Defaults to <c>rollout.lock</c>.</value>
-    [Required(ErrorMessage = "IoMTDeployment:BlobLock:LockBlobName is required.")]
-    [StringLength(1024, MinimumLength = 1, ErrorMessage = "IoMTDeployment:BlobLock:LockBlobName must be 1 to 1024 characters long.")]
+    [Required(ErrorMessage = "{0} is required.")]
+    [StringLength(1024, MinimumLength = 1, ErrorMessage = "{0} must be 1 to 1024 characters long.")]
     public string LockBlobName { get; set; } = DefaultLockBlobName;
 
     /// <summary>Gets or sets the duration of the blob lease; a holder that stops renewing loses the lock after it.</summary>
     /// <value>Defaults to 60 seconds, the longest finite lease. Between 15 and 60 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:15", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:LeaseDuration must be between 15 and 60 seconds.")]
+    [Range(typeof(TimeSpan), "00:00:15", "00:01:00", ErrorMessage = "{0} must be between 15 and 60 seconds.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Gets or sets how often a held lease is renewed in the background.</summary>
     /// <value>Defaults to 20 seconds. At least 1 second and shorter than <see cref="LeaseDuration"/>.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:RenewInterval must be between 1 and 60 seconds.")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "{0} must be between 1 and 60 seconds.")]
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
@@ -51,7 +53,7 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
     /// renewal request was sent, which is never later than the service's own count. Each renewal attempt is bounded by
     /// <see cref="RenewInterval"/> and by that deadline, whatever the storage client's own retry settings are.
     /// </value>
-    [Range(typeof(TimeSpan), "00:00:01", "00:00:30", ErrorMessage = "IoMTDeployment:BlobLock:SafetyMargin must be between 1 and 30 seconds.")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:00:30", ErrorMessage = "{0} must be between 1 and 30 seconds.")]
     public TimeSpan SafetyMargin { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how long releasing the lease at the end of a rollout may take before it is left to expire on its own.</summary>
@@ -59,7 +61,7 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
     /// Defaults to 5 seconds. Between 1 and 60 seconds. A release that fails or times out is logged as a warning and
     /// never changes the rollout's outcome: the lease expires after <see cref="LeaseDuration"/>.
     /// </value>
-    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "IoMTDeployment:BlobLock:ReleaseTimeout must be between 1 and 60 seconds.")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "{0} must be between 1 and 60 seconds.")]
     public TimeSpan ReleaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc/>
@@ -68,14 +70,16 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
         if (RenewInterval >= LeaseDuration)
         {
             yield return new ValidationResult(
-                $"IoMTDeployment:BlobLock:RenewInterval ({RenewInterval}) must be shorter than IoMTDeployment:BlobLock:LeaseDuration ({LeaseDuration}), or the lease expires between renewals.",
+                $"{Key(nameof(RenewInterval))} ({RenewInterval}) must be shorter than {Key(nameof(LeaseDuration))} ({LeaseDuration}), or the lease expires between renewals.",
                 [nameof(RenewInterval)]);
         }
         else if (RenewInterval + SafetyMargin >= LeaseDuration)
         {
             yield return new ValidationResult(
-                $"IoMTDeployment:BlobLock:RenewInterval ({RenewInterval}) plus IoMTDeployment:BlobLock:SafetyMargin ({SafetyMargin}) must be shorter than IoMTDeployment:BlobLock:LeaseDuration ({LeaseDuration}), or a renewal has no time left before the lease is given up.",
+                $"{Key(nameof(RenewInterval))} ({RenewInterval}) plus {Key(nameof(SafetyMargin))} ({SafetyMargin}) must be shorter than {Key(nameof(LeaseDuration))} ({LeaseDuration}), or a renewal has no time left before the lease is given up.",
                 [nameof(RenewInterval), nameof(SafetyMargin)]);
         }
     }
+
+    private string Key(string member) => DeploymentOptionsValidation.Key(this, member);
 }

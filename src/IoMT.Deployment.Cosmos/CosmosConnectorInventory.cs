@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using IoMT.Deployment.Composition;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,14 +39,14 @@ public sealed class CosmosConnectorInventory : IConnectorInventory
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _query = string.IsNullOrWhiteSpace(options.Query)
-            ? throw new ArgumentException($"{nameof(CosmosConnectorInventoryOptions)}.{nameof(CosmosConnectorInventoryOptions.Query)} is required.", nameof(options))
+            ? throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.Query))} is required.", nameof(options))
             : options.Query;
         _existsQuery = options.ExistsQuery is { } exists && exists.Contains("@id", StringComparison.Ordinal)
             ? exists
-            : throw new ArgumentException($"{nameof(CosmosConnectorInventoryOptions)}.{nameof(CosmosConnectorInventoryOptions.ExistsQuery)} must use the parameter @id.", nameof(options));
+            : throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.ExistsQuery))} must use the parameter @id.", nameof(options));
         _maxItemCount = options.MaxItemCount > 0
             ? options.MaxItemCount
-            : throw new ArgumentException($"{nameof(CosmosConnectorInventoryOptions)}.{nameof(CosmosConnectorInventoryOptions.MaxItemCount)} must be positive.", nameof(options));
+            : throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.MaxItemCount))} must be positive.", nameof(options));
         _excludedStates = new HashSet<string>(options.ExcludedStates, StringComparer.OrdinalIgnoreCase);
         _gate = new CosmosContainerGate(client, options, StoreUnavailableException.ConnectorInventory, static (message, inner) => new ConnectorInventoryException(message, inner), _logger);
     }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment.Cosmos;
 
@@ -7,8 +8,12 @@ namespace IoMT.Deployment.Cosmos;
 /// The documents are read through <see cref="Query"/>, which returns (or projects into) the shape described on
 /// <see cref="CosmosConnectorDocument"/>. Connectors whose <c>state</c> is one of <see cref="ExcludedStates"/> are left out.
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class CosmosConnectorInventoryOptions : CosmosContainerOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Cosmos:Connectors";
+
     /// <summary>The default <see cref="CosmosContainerOptions.ContainerName"/>, <c>connectors</c>.</summary>
     public const string DefaultContainerName = "connectors";
 
@@ -30,8 +35,8 @@ public sealed class CosmosConnectorInventoryOptions : CosmosContainerOptions
     /// partition key in their <c>WHERE</c> clause (with <c>/id</c>, the exists check does).
     /// </summary>
     /// <value>The default is <c>/id</c>.</value>
-    [Required(ErrorMessage = "The Cosmos DB PartitionKeyPath is required.")]
-    [RegularExpression(@"^(/[^/\s]+)+$", ErrorMessage = "The Cosmos DB PartitionKeyPath must be a path such as /id or /subscriptionId.")]
+    [Required(ErrorMessage = "{0} is required.")]
+    [RegularExpression(@"^(/[^/\s]+)+$", ErrorMessage = "{0} must be a path such as /id or /subscriptionId.")]
     public string? PartitionKeyPath { get; set; } = "/id";
 
     /// <summary>
@@ -41,7 +46,7 @@ public sealed class CosmosConnectorInventoryOptions : CosmosContainerOptions
     /// It runs cross-partition, page by page.
     /// </summary>
     /// <value>The default is <c>SELECT * FROM c</c>.</value>
-    [Required(ErrorMessage = "The Cosmos DB Query is required.")]
+    [Required(ErrorMessage = "{0} is required.")]
     public string? Query { get; set; } = DefaultQuery;
 
     /// <summary>
@@ -50,12 +55,12 @@ public sealed class CosmosConnectorInventoryOptions : CosmosContainerOptions
     /// from its id in general.
     /// </summary>
     /// <value>The default is <c>SELECT * FROM c WHERE c.id = @id</c>.</value>
-    [Required(ErrorMessage = "The Cosmos DB ExistsQuery is required.")]
+    [Required(ErrorMessage = "{0} is required.")]
     public string? ExistsQuery { get; set; } = DefaultExistsQuery;
 
     /// <summary>Gets or sets the most documents read per page; the fleet is streamed page by page, never loaded at once.</summary>
     /// <value>The default is 100.</value>
-    [Range(1, 10_000, ErrorMessage = "The Cosmos DB MaxItemCount must be between {1} and {2}.")]
+    [Range(1, 10_000, ErrorMessage = "{0} must be between 1 and 10000.")]
     public int MaxItemCount { get; set; } = 100;
 
     /// <summary>

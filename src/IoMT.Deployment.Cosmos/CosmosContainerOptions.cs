@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 using Microsoft.Azure.Cosmos;
 
 namespace IoMT.Deployment.Cosmos;
@@ -51,21 +52,21 @@ public abstract class CosmosContainerOptions
     /// the account does not answer. Throttling (429) is not cut short by it unless its retries outlast it.
     /// </summary>
     /// <value>The default is <see langword="null"/>: the SDK's own timeouts (over a minute per request when the account does not answer). Between 1 second and 10 minutes.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "The Cosmos DB OperationTimeout must be between 1 second and 10 minutes.")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "{0} must be between 1 second and 10 minutes.")]
     public TimeSpan? OperationTimeout { get; set; }
 
     /// <summary>Gets or sets the database name: the global database that holds the container.</summary>
     /// <value>No default: the host names its database.</value>
-    [Required(ErrorMessage = "The Cosmos DB DatabaseName is required: name the database that holds the container.")]
-    [MaxLength(255, ErrorMessage = "The Cosmos DB DatabaseName is longer than 255 characters.")]
-    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Message + " (DatabaseName)")]
+    [Required(ErrorMessage = "{0} is required: name the database that holds the container.")]
+    [MaxLength(255, ErrorMessage = "{0} is longer than 255 characters.")]
+    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Rule)]
     public string? DatabaseName { get; set; }
 
     /// <summary>Gets or sets the container name.</summary>
     /// <value>The default depends on the adapter.</value>
-    [Required(ErrorMessage = "The Cosmos DB ContainerName is required.")]
-    [MaxLength(255, ErrorMessage = "The Cosmos DB ContainerName is longer than 255 characters.")]
-    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Message + " (ContainerName)")]
+    [Required(ErrorMessage = "{0} is required.")]
+    [MaxLength(255, ErrorMessage = "{0} is longer than 255 characters.")]
+    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Rule)]
     public string? ContainerName { get; set; }
 
     /// <summary>
@@ -85,7 +86,8 @@ internal static class CosmosResourceName
 {
     public const string Pattern = @"^[^/\\?#]*[^/\\?#\s]$";
 
-    public const string Message = "A Cosmos DB name cannot be empty, contain '/', '\\', '?' or '#', or end with a space";
+    /// <summary>The failure of <see cref="Pattern"/>; <c>{0}</c> is the setting's key.</summary>
+    public const string Rule = "{0} is not a valid Cosmos DB name: it cannot be empty, contain '/', '\\', '?' or '#', or end with a space.";
 
     public static bool IsValid(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= 255 && name.AsSpan().IndexOfAny("/\\?#") < 0 && !char.IsWhiteSpace(name[^1]);

@@ -1,3 +1,4 @@
+using IoMT.Deployment.Composition;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,7 @@ namespace IoMT.Deployment.Cosmos;
 
 /// <summary>
 /// Checks what DataAnnotations cannot: how the account is reached, and the inventory's queries. Messages name the
-/// setting; the account key is never repeated.
+/// setting by its configuration key, as the annotations' do; the account key is never repeated.
 /// </summary>
 /// <typeparam name="TOptions">The adapter's options.</typeparam>
 internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services) : IValidateOptions<TOptions>
@@ -15,40 +16,40 @@ internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var type = typeof(TOptions).Name;
+        string Key(string member) => DeploymentOptionsValidation.Key(options, member);
         var failures = new List<string>();
         if (options.AccountEndpoint is null)
         {
             if (!services.IsService(typeof(CosmosClient)))
             {
-                failures.Add($"{type}.AccountEndpoint is not set and no CosmosClient is registered in the service collection: set the endpoint (with an AccountKey, or the builder's UseCredential) or register a CosmosClient.");
+                failures.Add($"{Key(nameof(options.AccountEndpoint))} is not set and no CosmosClient is registered in the service collection: set the endpoint (with an AccountKey, or the builder's UseCredential) or register a CosmosClient.");
             }
 
             if (options.AccountKey is not null)
             {
-                failures.Add($"{type}.AccountKey needs {type}.AccountEndpoint.");
+                failures.Add($"{Key(nameof(options.AccountKey))} needs {Key(nameof(options.AccountEndpoint))}.");
             }
         }
         else if (!options.AccountEndpoint.IsAbsoluteUri || (options.AccountEndpoint.Scheme != Uri.UriSchemeHttps && options.AccountEndpoint.Scheme != Uri.UriSchemeHttp))
         {
-            failures.Add($"{type}.AccountEndpoint must be an absolute https:// (or, for a local server, http://) URI.");
+            failures.Add($"{Key(nameof(options.AccountEndpoint))} must be an absolute https:// (or, for a local server, http://) URI.");
         }
 
         if (options.AccountKey is not null && !IsBase64(options.AccountKey))
         {
-            failures.Add($"{type}.AccountKey is not a base64 account key.");
+            failures.Add($"{Key(nameof(options.AccountKey))} is not a base64 account key.");
         }
 
         if (options is CosmosConnectorInventoryOptions inventory)
         {
             if (inventory.ExistsQuery is { } exists && !exists.Contains("@id", StringComparison.Ordinal))
             {
-                failures.Add($"{type}.ExistsQuery must use the parameter @id.");
+                failures.Add($"{Key(nameof(inventory.ExistsQuery))} must use the parameter @id.");
             }
 
             if (inventory.Query is not null && string.IsNullOrWhiteSpace(inventory.Query))
             {
-                failures.Add($"{type}.Query is empty.");
+                failures.Add($"{Key(nameof(inventory.Query))} is empty.");
             }
         }
 

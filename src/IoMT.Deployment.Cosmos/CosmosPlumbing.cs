@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using IoMT.Deployment.Composition;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
 
@@ -30,8 +31,8 @@ internal sealed class CosmosContainerGate
         _store = store;
         OperationTimeout = options.OperationTimeout;
         _client = client;
-        _database = options.DatabaseName ?? throw new ArgumentException($"{options.GetType().Name}.DatabaseName is required.", nameof(options));
-        _containerName = options.ContainerName ?? throw new ArgumentException($"{options.GetType().Name}.ContainerName is required.", nameof(options));
+        _database = options.DatabaseName ?? throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.DatabaseName))} is required.", nameof(options));
+        _containerName = options.ContainerName ?? throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.ContainerName))} is required.", nameof(options));
         _partitionKeyPath = options.RequiredPartitionKeyPath;
         _createIfMissing = options.CreateIfMissing;
         _optionsName = options.GetType().Name;
@@ -253,7 +254,7 @@ internal sealed class CosmosClientSource<TOptions> : IDisposable
         if (value.AccountEndpoint is null)
         {
             Client = (CosmosClient?)services.GetService(typeof(CosmosClient)) ?? throw new InvalidOperationException(
-                $"{typeof(TOptions).Name}.AccountEndpoint is not set and no CosmosClient is registered in the service collection: set one of them.");
+                $"{DeploymentOptionsValidation.Key(value, nameof(value.AccountEndpoint))} is not set and no CosmosClient is registered in the service collection: set one of them.");
         }
         else
         {

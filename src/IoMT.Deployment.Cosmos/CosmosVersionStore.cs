@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using IoMT.Deployment.Composition;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -44,10 +45,10 @@ public sealed class CosmosVersionStore : IVersionStore
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _stateId = options.StateDocumentId is { } id && CosmosResourceName.IsValid(id)
             ? id
-            : throw new ArgumentException($"{nameof(CosmosVersionStoreOptions)}.{nameof(CosmosVersionStoreOptions.StateDocumentId)} is not a valid document id.", nameof(options));
+            : throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.StateDocumentId))} is not a valid document id.", nameof(options));
         _historyLimit = options.HistoryLimit > 0
             ? options.HistoryLimit
-            : throw new ArgumentException($"{nameof(CosmosVersionStoreOptions)}.{nameof(CosmosVersionStoreOptions.HistoryLimit)} must be positive.", nameof(options));
+            : throw new ArgumentException($"{DeploymentOptionsValidation.Key(options, nameof(options.HistoryLimit))} must be positive.", nameof(options));
         _gate = new CosmosContainerGate(client, options, StoreUnavailableException.VersionStore, static (message, inner) => new VersionStoreException(message, inner), _logger);
     }
 

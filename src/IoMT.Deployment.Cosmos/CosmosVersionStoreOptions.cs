@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment.Cosmos;
 
@@ -7,8 +8,12 @@ namespace IoMT.Deployment.Cosmos;
 /// The container is partitioned by <c>/id</c> (<see cref="PartitionKeyPath"/>): the state is one document, each history
 /// entry is another. It may be shared with other documents; the store only touches documents of its own types.
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class CosmosVersionStoreOptions : CosmosContainerOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Cosmos:VersionStore";
+
     /// <summary>The partition key path the version store's container must have, <c>/id</c>.</summary>
     public const string PartitionKeyPath = "/id";
 
@@ -29,9 +34,9 @@ public sealed class CosmosVersionStoreOptions : CosmosContainerOptions
     /// (<c>{StateDocumentId}.history.{sequence}</c>), so several states (one per environment) can share a container.
     /// </summary>
     /// <value>The default is <c>version-state</c>.</value>
-    [Required(ErrorMessage = "The Cosmos DB StateDocumentId is required.")]
-    [MaxLength(200, ErrorMessage = "The Cosmos DB StateDocumentId is longer than 200 characters.")]
-    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Message + " (StateDocumentId)")]
+    [Required(ErrorMessage = "{0} is required.")]
+    [MaxLength(200, ErrorMessage = "{0} is longer than 200 characters.")]
+    [RegularExpression(CosmosResourceName.Pattern, ErrorMessage = CosmosResourceName.Rule)]
     public string? StateDocumentId { get; set; } = DefaultStateDocumentId;
 
     /// <summary>
@@ -39,7 +44,7 @@ public sealed class CosmosVersionStoreOptions : CosmosContainerOptions
     /// history never grows without bound.
     /// </summary>
     /// <value>The default is 100.</value>
-    [Range(1, 100_000, ErrorMessage = "The Cosmos DB HistoryLimit must be between {1} and {2}.")]
+    [Range(1, 100_000, ErrorMessage = "{0} must be between 1 and 100000.")]
     public int HistoryLimit { get; set; } = 100;
 
     internal override string RequiredPartitionKeyPath => PartitionKeyPath;

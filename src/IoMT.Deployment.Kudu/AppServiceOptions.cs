@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Azure.Core.Pipeline;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment.Kudu;
 
@@ -18,18 +19,18 @@ public abstract class AppServiceOptions : IValidatableObject
 
     /// <summary>Gets or sets the Azure Resource Manager endpoint. Must be an absolute <c>https</c> URI.</summary>
     /// <value>The default is <c>https://management.azure.com</c>; sovereign clouds and test hosts override it.</value>
-    [Required(ErrorMessage = "ArmEndpoint is required (the Azure Resource Manager endpoint, e.g. https://management.azure.com).")]
+    [Required(ErrorMessage = "{0} is required (the Azure Resource Manager endpoint, e.g. https://management.azure.com).")]
     public Uri ArmEndpoint { get; set; } = new("https://management.azure.com");
 
     /// <summary>Gets or sets the Microsoft.Web API version used on every ARM call.</summary>
     /// <value>The default is <see cref="DefaultApiVersion"/>.</value>
-    [Required(ErrorMessage = "ApiVersion is required (the Microsoft.Web API version, e.g. 2024-04-01).")]
-    [RegularExpression(@"^\d{4}-\d{2}-\d{2}(-preview)?$", ErrorMessage = "ApiVersion must look like 2024-04-01 (optionally with -preview).")]
+    [Required(ErrorMessage = "{0} is required (the Microsoft.Web API version, e.g. 2024-04-01).")]
+    [RegularExpression(@"^\d{4}-\d{2}-\d{2}(-preview)?$", ErrorMessage = "{0} must look like 2024-04-01 (optionally with -preview).")]
     public string ApiVersion { get; set; } = DefaultApiVersion;
 
     /// <summary>Gets or sets the token scope requested for ARM calls.</summary>
     /// <value>The default is <see cref="DefaultArmScope"/>.</value>
-    [Required(ErrorMessage = "ArmScope is required (the ARM token scope, e.g. https://management.azure.com/.default).")]
+    [Required(ErrorMessage = "{0} is required (the ARM token scope, e.g. https://management.azure.com/.default).")]
     public string ArmScope { get; set; } = DefaultArmScope;
 
     /// <summary>
@@ -38,22 +39,22 @@ public abstract class AppServiceOptions : IValidatableObject
     /// the adapter's <see cref="TimeProvider"/> (the one in DI, or the constructor's), so a host's clock governs retries too.
     /// </summary>
     /// <value>The default is 5.</value>
-    [Range(0, 50, ErrorMessage = "MaxRetries must be between 0 and 50.")]
+    [Range(0, 50, ErrorMessage = "{0} must be between 0 and 50.")]
     public int MaxRetries { get; set; } = 5;
 
     /// <summary>Gets or sets the first delay between retries; it grows exponentially, up to <see cref="MaxRetryDelay"/>, unless the server's <c>Retry-After</c> asks for longer.</summary>
     /// <value>The default is 0.8 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "RetryDelay must be between 00:00:00 and 00:10:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "{0} must be between 00:00:00 and 00:10:00.")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.8);
 
     /// <summary>Gets or sets the longest computed delay between retries (a server's <c>Retry-After</c> is honoured even when longer).</summary>
     /// <value>The default is 60 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "MaxRetryDelay must be between 00:00:00 and 01:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "{0} must be between 00:00:00 and 01:00:00.")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Gets or sets the time allowed for one try of an ARM or status request.</summary>
     /// <value>The default is 100 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "NetworkTimeout must be between 00:00:00.001 and 01:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "{0} must be between 00:00:00.001 and 01:00:00.")]
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
@@ -75,36 +76,45 @@ public abstract class AppServiceOptions : IValidatableObject
         if (ArmEndpoint is not null && (!ArmEndpoint.IsAbsoluteUri || ArmEndpoint.Scheme != Uri.UriSchemeHttps))
         {
             yield return new ValidationResult(
-                $"ArmEndpoint must be an absolute https URI (bearer tokens are only sent over TLS); got '{ArmEndpoint}'.",
+                $"{Key(nameof(ArmEndpoint))} must be an absolute https URI (bearer tokens are only sent over TLS); got '{ArmEndpoint}'.",
                 [nameof(ArmEndpoint)]);
         }
 
         if (MaxRetryDelay < RetryDelay)
         {
-            yield return new ValidationResult("MaxRetryDelay must not be shorter than RetryDelay.", [nameof(MaxRetryDelay), nameof(RetryDelay)]);
+            yield return new ValidationResult($"{Key(nameof(MaxRetryDelay))} must not be shorter than {Key(nameof(RetryDelay))}.", [nameof(MaxRetryDelay), nameof(RetryDelay)]);
         }
     }
+
+    /// <summary>Gets the configuration key of a setting of these options, in their own section (<see cref="OptionsSectionAttribute"/>).</summary>
+    /// <param name="member">The setting.</param>
+    /// <returns>The key, such as <c>IoMTDeployment:Kudu:ArmEndpoint</c>.</returns>
+    private protected string Key(string member) => DeploymentOptionsValidation.Key(this, member);
 }
 
 /// <summary>Options of the Kudu zip-deploy deployer (<c>AddKuduDeployer</c>).</summary>
+[OptionsSection(SectionName)]
 public sealed class KuduDeployerOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Kudu";
+
     /// <summary>The token scope the scm (Kudu) site accepts, <c>https://management.core.windows.net/.default</c>.</summary>
     public const string DefaultScmScope = "https://management.core.windows.net/.default";
 
     /// <summary>Gets or sets the token scope requested for calls to the scm (Kudu) site. Kudu rejects tokens for <c>https://management.azure.com</c>.</summary>
     /// <value>The default is <see cref="DefaultScmScope"/>.</value>
-    [Required(ErrorMessage = "ScmScope is required (the Kudu token scope, e.g. https://management.core.windows.net/.default).")]
+    [Required(ErrorMessage = "{0} is required (the Kudu token scope, e.g. https://management.core.windows.net/.default).")]
     public string ScmScope { get; set; } = DefaultScmScope;
 
     /// <summary>Gets or sets the interval between two reads of <c>/api/deployments/latest</c>.</summary>
     /// <value>The default is 2 seconds, as the Azure CLI.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00", ErrorMessage = "PollInterval must be between 00:00:00.001 and 00:10:00.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00", ErrorMessage = "{0} must be between 00:00:00.001 and 00:10:00.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets or sets how long a deployment may run, from its acceptance, before it is reported failed.</summary>
     /// <value>The default is 15 minutes, as the Azure CLI.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "DeploymentTimeout must be between 00:00:00.001 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "{0} must be between 00:00:00.001 and 1.00:00:00.")]
     public TimeSpan DeploymentTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
@@ -113,28 +123,32 @@ public sealed class KuduDeployerOptions : AppServiceOptions
     /// A 404 for a site ARM no longer has is a deleted connector at once.
     /// </summary>
     /// <value>The default is 5.</value>
-    [Range(0, 1000, ErrorMessage = "MissingDeploymentLimit must be between 0 and 1000.")]
+    [Range(0, 1000, ErrorMessage = "{0} must be between 0 and 1000.")]
     public int MissingDeploymentLimit { get; set; } = 5;
 
     /// <summary>Gets or sets how many times a zip deploy answered <c>409</c> (another deployment in progress) is sent again before the deployment is reported failed.</summary>
     /// <value>The default is 10.</value>
-    [Range(0, 1000, ErrorMessage = "ConflictRetryLimit must be between 0 and 1000.")]
+    [Range(0, 1000, ErrorMessage = "{0} must be between 0 and 1000.")]
     public int ConflictRetryLimit { get; set; } = 10;
 
     /// <summary>Gets or sets the first wait after a <c>409</c>; it doubles on every further conflict, up to eight times this value.</summary>
     /// <value>The default is 5 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "ConflictRetryDelay must be between 00:00:00 and 00:10:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "{0} must be between 00:00:00 and 00:10:00.")]
     public TimeSpan ConflictRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets the time allowed for one try of the zip upload; Azure.Core's default of 100 seconds is too short for large packages.</summary>
     /// <value>The default is 10 minutes.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "02:00:00", ErrorMessage = "UploadTimeout must be between 00:00:00.001 and 02:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "02:00:00", ErrorMessage = "{0} must be between 00:00:00.001 and 02:00:00.")]
     public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Options of the Run-From-Package deployer (<c>AddRunFromPackageDeployer</c>).</summary>
+[OptionsSection(SectionName)]
 public sealed class RunFromPackageDeployerOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:RunFromPackage";
+
     /// <summary>
     /// Gets or sets the resource id of the user-assigned managed identity the apps use to read the package blob
     /// (written to <c>WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID</c>), or <see langword="null"/> when the package URL
@@ -153,7 +167,7 @@ public sealed class RunFromPackageDeployerOptions : AppServiceOptions
         if (ManagedIdentityResourceId is not null && !ManagedIdentityResourceId.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase))
         {
             yield return new ValidationResult(
-                "ManagedIdentityResourceId must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}) or null.",
+                $"{Key(nameof(ManagedIdentityResourceId))} must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}) or null.",
                 [nameof(ManagedIdentityResourceId)]);
         }
     }
@@ -170,10 +184,14 @@ public enum ConnectorIdSource
 }
 
 /// <summary>Options of the ARM connector inventory (<c>AddArmConnectorInventory</c>).</summary>
+[OptionsSection(SectionName)]
 public sealed class ArmConnectorInventoryOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:ArmInventory";
+
     /// <summary>Gets or sets the subscription whose Function apps are the connectors.</summary>
-    [Required(ErrorMessage = "SubscriptionId is required: the subscription whose Function apps are the connectors.")]
+    [Required(ErrorMessage = "{0} is required: the subscription whose Function apps are the connectors.")]
     public string? SubscriptionId { get; set; }
 
     /// <summary>Gets or sets the resource group to list, or <see langword="null"/> to list the whole subscription.</summary>
@@ -199,22 +217,22 @@ public sealed class ArmConnectorInventoryOptions : AppServiceOptions
 
         if (SubscriptionId is not null && !Guid.TryParse(SubscriptionId, out _))
         {
-            yield return new ValidationResult($"SubscriptionId must be a subscription GUID; got '{SubscriptionId}'.", [nameof(SubscriptionId)]);
+            yield return new ValidationResult($"{Key(nameof(SubscriptionId))} must be a subscription GUID; got '{SubscriptionId}'.", [nameof(SubscriptionId)]);
         }
 
         if (ResourceGroup is not null && string.IsNullOrWhiteSpace(ResourceGroup))
         {
-            yield return new ValidationResult("ResourceGroup must be null (the whole subscription) or a resource group name.", [nameof(ResourceGroup)]);
+            yield return new ValidationResult($"{Key(nameof(ResourceGroup))} must be null (the whole subscription) or a resource group name.", [nameof(ResourceGroup)]);
         }
 
         if (RequiredTagValue is not null && RequiredTagName is null)
         {
-            yield return new ValidationResult("RequiredTagValue is set but RequiredTagName is not.", [nameof(RequiredTagValue), nameof(RequiredTagName)]);
+            yield return new ValidationResult($"{Key(nameof(RequiredTagValue))} is set but {Key(nameof(RequiredTagName))} is not.", [nameof(RequiredTagValue), nameof(RequiredTagName)]);
         }
 
         if (!Enum.IsDefined(ConnectorId))
         {
-            yield return new ValidationResult($"ConnectorId must be SiteName or ResourceId; got '{ConnectorId}'.", [nameof(ConnectorId)]);
+            yield return new ValidationResult($"{Key(nameof(ConnectorId))} must be SiteName or ResourceId; got '{ConnectorId}'.", [nameof(ConnectorId)]);
         }
     }
 }

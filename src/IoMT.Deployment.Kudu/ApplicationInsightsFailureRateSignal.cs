@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -17,8 +18,12 @@ namespace IoMT.Deployment.Kudu;
 /// before it. The retry and timeout settings of <see cref="AppServiceOptions"/> apply; the ARM settings do not (the query
 /// API is not ARM, and the subscription throttle does not meter it).
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Gates:ApplicationInsights";
+
     /// <summary>The Application Insights query API, <c>https://api.applicationinsights.io</c>.</summary>
     public const string DefaultQueryEndpoint = "https://api.applicationinsights.io";
 
@@ -34,12 +39,12 @@ public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOpti
 
     /// <summary>Gets or sets the query API endpoint; <c>/v1/apps/{appId}/query</c> is appended. Tests point it at a loopback host.</summary>
     /// <value>The default is <see cref="DefaultQueryEndpoint"/>.</value>
-    [Required(ErrorMessage = "QueryEndpoint is required (e.g. https://api.applicationinsights.io).")]
+    [Required(ErrorMessage = "{0} is required (e.g. https://api.applicationinsights.io).")]
     public Uri QueryEndpoint { get; set; } = new(DefaultQueryEndpoint);
 
     /// <summary>Gets or sets the token scope of the query API.</summary>
     /// <value>The default is <see cref="DefaultQueryScope"/>.</value>
-    [Required(ErrorMessage = "QueryScope is required (e.g. https://api.applicationinsights.io/.default).")]
+    [Required(ErrorMessage = "{0} is required (e.g. https://api.applicationinsights.io/.default).")]
     public string QueryScope { get; set; } = DefaultQueryScope;
 
     /// <summary>Gets or sets the connector tag that holds the Application Insights application id (a GUID, from the API Access blade).</summary>
@@ -54,7 +59,7 @@ public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOpti
 
     /// <summary>Gets or sets the fewest requests the window after the deploy needs; fewer (or none) is no data, never healthy.</summary>
     /// <value>The default is 50.</value>
-    [Range(1, 100_000_000, ErrorMessage = "MinimumSample must be between 1 and 100000000.")]
+    [Range(1, 100_000_000, ErrorMessage = "{0} must be between 1 and 100000000.")]
     public int MinimumSample { get; set; } = 50;
 
     /// <summary>
@@ -62,7 +67,7 @@ public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOpti
     /// A baseline with fewer than <see cref="MinimumSample"/> requests is taken as a ratio of 0.
     /// </summary>
     /// <value>The default is 0.02.</value>
-    [Range(0.0, 1.0, ErrorMessage = "MaxFailureRatioIncrease must be between 0 and 1.")]
+    [Range(0.0, 1.0, ErrorMessage = "{0} must be between 0 and 1.")]
     public double MaxFailureRatioIncrease { get; set; } = 0.02;
 
     /// <inheritdoc/>
@@ -75,19 +80,19 @@ public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOpti
 
         if (QueryEndpoint is { } endpoint && (!endpoint.IsAbsoluteUri || endpoint.Scheme != Uri.UriSchemeHttps))
         {
-            yield return new ValidationResult($"QueryEndpoint must be an absolute https URI such as {DefaultQueryEndpoint}; got '{endpoint}'.", [nameof(QueryEndpoint)]);
+            yield return new ValidationResult($"{Key(nameof(QueryEndpoint))} must be an absolute https URI such as {DefaultQueryEndpoint}; got '{endpoint}'.", [nameof(QueryEndpoint)]);
         }
 
         if (DefaultAppId is not null && !Guid.TryParse(DefaultAppId, out _))
         {
-            yield return new ValidationResult($"DefaultAppId must be an Application Insights application id (a GUID); got '{DefaultAppId}'.", [nameof(DefaultAppId)]);
+            yield return new ValidationResult($"{Key(nameof(DefaultAppId))} must be an Application Insights application id (a GUID); got '{DefaultAppId}'.", [nameof(DefaultAppId)]);
         }
 
         foreach (var (connector, appId) in AppIds)
         {
             if (!Guid.TryParse(appId, out _))
             {
-                yield return new ValidationResult($"AppIds['{connector}'] must be an Application Insights application id (a GUID); got '{appId}'.", [nameof(AppIds)]);
+                yield return new ValidationResult($"{Key($"{nameof(AppIds)}:{connector}")} must be an Application Insights application id (a GUID); got '{appId}'.", [nameof(AppIds)]);
             }
         }
     }

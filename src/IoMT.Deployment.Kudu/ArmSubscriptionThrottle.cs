@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -21,41 +22,45 @@ namespace IoMT.Deployment.Kudu;
 /// drift apart by a little on every refill; running at the limit exactly would turn both into a steady trickle of 429s.
 /// A 429 still happens when others drain the bucket: then the whole subscription pauses (see <see cref="ArmSubscriptionThrottle"/>).
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class ArmSubscriptionThrottleOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:ArmThrottle";
+
     /// <summary>Gets or sets the write bucket's size (PUT, POST, PATCH, DELETE requests at once).</summary>
     /// <value>The default is 200 (Azure's published limit).</value>
-    [Range(1, 100_000, ErrorMessage = "WriteBurst must be between 1 and 100000.")]
+    [Range(1, 100_000, ErrorMessage = "{0} must be between 1 and 100000.")]
     public int WriteBurst { get; set; } = 200;
 
     /// <summary>Gets or sets the writes added to the bucket per second.</summary>
     /// <value>The default is 9.5 (Azure publishes 10; see the remarks of the class).</value>
-    [Range(0.001, 100_000, ErrorMessage = "WriteRefillPerSecond must be between 0.001 and 100000.")]
+    [Range(0.001, 100_000, ErrorMessage = "{0} must be between 0.001 and 100000.")]
     public double WriteRefillPerSecond { get; set; } = 9.5;
 
     /// <summary>Gets or sets the read bucket's size (GET and HEAD requests at once).</summary>
     /// <value>The default is 250 (Azure's published limit).</value>
-    [Range(1, 100_000, ErrorMessage = "ReadBurst must be between 1 and 100000.")]
+    [Range(1, 100_000, ErrorMessage = "{0} must be between 1 and 100000.")]
     public int ReadBurst { get; set; } = 250;
 
     /// <summary>Gets or sets the reads added to the bucket per second.</summary>
     /// <value>The default is 24 (Azure publishes 25; see the remarks of the class).</value>
-    [Range(0.001, 100_000, ErrorMessage = "ReadRefillPerSecond must be between 0.001 and 100000.")]
+    [Range(0.001, 100_000, ErrorMessage = "{0} must be between 0.001 and 100000.")]
     public double ReadRefillPerSecond { get; set; } = 24;
 
     /// <summary>Gets or sets how many connectors of one subscription are deployed at the same time (by <see cref="SubscriptionThrottledRolloutPolicy"/>).</summary>
     /// <value>The default is 50.</value>
-    [Range(1, 10_000, ErrorMessage = "MaxConcurrentDeploymentsPerSubscription must be between 1 and 10000.")]
+    [Range(1, 10_000, ErrorMessage = "{0} must be between 1 and 10000.")]
     public int MaxConcurrentDeploymentsPerSubscription { get; set; } = 50;
 
     /// <summary>Gets or sets the longest random time added to a 429's <c>Retry-After</c> before the subscription resumes.</summary>
     /// <value>The default is 1 second.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "MaxRetryAfterJitter must be between 00:00:00 and 00:05:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "{0} must be between 00:00:00 and 00:05:00.")]
     public TimeSpan MaxRetryAfterJitter { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the pause after a 429 without a readable <c>Retry-After</c>.</summary>
     /// <value>The default is 10 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "DefaultRetryAfter must be between 00:00:00 and 01:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "{0} must be between 00:00:00 and 01:00:00.")]
     public TimeSpan DefaultRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
 }
 

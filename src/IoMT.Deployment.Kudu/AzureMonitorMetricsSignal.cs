@@ -5,6 +5,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,12 @@ namespace IoMT.Deployment.Kudu;
 /// (<see cref="AppServiceOptions.ArmEndpoint"/>, retries, timeouts) apply to the per-app read and, except the endpoint, to
 /// the batch read.
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Gates:Metrics";
+
     /// <summary>The Microsoft.Insights metrics API version, <c>2023-10-01</c> (the per-resource and the batch API).</summary>
     public const string DefaultMetricsApiVersion = "2023-10-01";
 
@@ -39,23 +44,23 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
 
     /// <summary>Gets or sets the metrics API version.</summary>
     /// <value>The default is <see cref="DefaultMetricsApiVersion"/>.</value>
-    [Required(ErrorMessage = "MetricsApiVersion is required (e.g. 2023-10-01).")]
-    [RegularExpression(@"^\d{4}-\d{2}-\d{2}(-preview)?$", ErrorMessage = "MetricsApiVersion must look like 2023-10-01 (optionally with -preview).")]
+    [Required(ErrorMessage = "{0} is required (e.g. 2023-10-01).")]
+    [RegularExpression(@"^\d{4}-\d{2}-\d{2}(-preview)?$", ErrorMessage = "{0} must look like 2023-10-01 (optionally with -preview).")]
     public string MetricsApiVersion { get; set; } = DefaultMetricsApiVersion;
 
     /// <summary>Gets or sets the metric counting failures.</summary>
     /// <value>The default is <c>Http5xx</c>.</value>
-    [Required(ErrorMessage = "ErrorMetric is required (e.g. Http5xx).")]
+    [Required(ErrorMessage = "{0} is required (e.g. Http5xx).")]
     public string ErrorMetric { get; set; } = "Http5xx";
 
     /// <summary>Gets or sets the metric counting all work: <c>Requests</c>, or <c>FunctionExecutionCount</c> for event-driven connectors where the plan reports it.</summary>
     /// <value>The default is <c>Requests</c>.</value>
-    [Required(ErrorMessage = "VolumeMetric is required (e.g. Requests or FunctionExecutionCount).")]
+    [Required(ErrorMessage = "{0} is required (e.g. Requests or FunctionExecutionCount).")]
     public string VolumeMetric { get; set; } = "Requests";
 
     /// <summary>Gets or sets the fewest <see cref="VolumeMetric"/> counts the window after the deploy needs; fewer (or an empty series) is no data, never healthy.</summary>
     /// <value>The default is 50.</value>
-    [Range(1, 100_000_000, ErrorMessage = "MinimumSample must be between 1 and 100000000.")]
+    [Range(1, 100_000_000, ErrorMessage = "{0} must be between 1 and 100000000.")]
     public int MinimumSample { get; set; } = 50;
 
     /// <summary>
@@ -63,7 +68,7 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
     /// A baseline with fewer than <see cref="MinimumSample"/> counts is taken as a ratio of 0.
     /// </summary>
     /// <value>The default is 0.02.</value>
-    [Range(0.0, 1.0, ErrorMessage = "MaxErrorRatioIncrease must be between 0 and 1.")]
+    [Range(0.0, 1.0, ErrorMessage = "{0} must be between 0 and 1.")]
     public double MaxErrorRatioIncrease { get; set; } = 0.02;
 
     /// <summary>
@@ -79,7 +84,7 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
     /// window (an absolute ratio). Peers with fewer than <see cref="MinimumSample"/> counts together skip the comparison.
     /// </summary>
     /// <value>The default is 0.02, the same as <see cref="MaxErrorRatioIncrease"/>.</value>
-    [Range(0.0, 1.0, ErrorMessage = "MaxErrorRatioRiseOverFleet must be between 0 and 1.")]
+    [Range(0.0, 1.0, ErrorMessage = "{0} must be between 0 and 1.")]
     public double MaxErrorRatioRiseOverFleet { get; set; } = 0.02;
 
     /// <summary>Gets or sets a value indicating whether connectors of one subscription and region are read together through the batch endpoint (up to 50 a call).</summary>
@@ -88,12 +93,12 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
 
     /// <summary>Gets or sets the batch endpoint template; <c>{region}</c> is replaced by the connector's region. Tests point it at a loopback host.</summary>
     /// <value>The default is <see cref="DefaultMetricsBatchEndpoint"/>.</value>
-    [Required(ErrorMessage = "MetricsBatchEndpoint is required (e.g. https://{region}.metrics.monitor.azure.com).")]
+    [Required(ErrorMessage = "{0} is required (e.g. https://{{region}}.metrics.monitor.azure.com).")]
     public string MetricsBatchEndpoint { get; set; } = DefaultMetricsBatchEndpoint;
 
     /// <summary>Gets or sets the token scope of the batch endpoint.</summary>
     /// <value>The default is <see cref="DefaultMetricsScope"/>.</value>
-    [Required(ErrorMessage = "MetricsScope is required (e.g. https://metrics.monitor.azure.com/.default).")]
+    [Required(ErrorMessage = "{0} is required (e.g. https://metrics.monitor.azure.com/.default).")]
     public string MetricsScope { get; set; } = DefaultMetricsScope;
 
     /// <summary>Gets or sets the connector tag that names its region (<c>westeurope</c>, <c>West Europe</c>, …).</summary>
@@ -109,12 +114,12 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
     /// holds at most that many: set the parallelism to 50 or more for full batches.
     /// </summary>
     /// <value>The default is 200 ms.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "BatchWindow must be between 00:00:00 and 00:01:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "{0} must be between 00:00:00 and 00:01:00.")]
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Gets or sets the most resources of one batch call; Azure accepts 50.</summary>
     /// <value>The default is 50.</value>
-    [Range(1, 50, ErrorMessage = "MaxBatchSize must be between 1 and 50 (Azure Monitor's limit).")]
+    [Range(1, 50, ErrorMessage = "{0} must be between 1 and 50 (Azure Monitor's limit).")]
     public int MaxBatchSize { get; set; } = 50;
 
     /// <inheritdoc/>
@@ -130,13 +135,13 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
                 || !Uri.TryCreate(MetricsBatchEndpoint.Replace("{region}", "region", StringComparison.Ordinal), UriKind.Absolute, out _)))
         {
             yield return new ValidationResult(
-                $"MetricsBatchEndpoint must be an absolute https URI template such as https://{{region}}.metrics.monitor.azure.com; got '{MetricsBatchEndpoint}'.",
+                $"{Key(nameof(MetricsBatchEndpoint))} must be an absolute https URI template such as https://{{region}}.metrics.monitor.azure.com; got '{MetricsBatchEndpoint}'.",
                 [nameof(MetricsBatchEndpoint)]);
         }
 
         if (string.Equals(ErrorMetric, VolumeMetric, StringComparison.OrdinalIgnoreCase))
         {
-            yield return new ValidationResult("ErrorMetric and VolumeMetric must differ.", [nameof(ErrorMetric), nameof(VolumeMetric)]);
+            yield return new ValidationResult($"{Key(nameof(ErrorMetric))} and {Key(nameof(VolumeMetric))} must differ.", [nameof(ErrorMetric), nameof(VolumeMetric)]);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -14,8 +15,12 @@ namespace IoMT.Deployment.Kudu;
 /// A health read is not worth a long wait: the retries default to 2 and the network timeout to 30 seconds; a read that
 /// still fails is no data, which pauses the rollout rather than judging it.
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class FunctionsHostStatusSignalOptions : AppServiceOptions
 {
+    /// <summary>The configuration section these options bind to by convention.</summary>
+    public const string SectionName = "IoMTDeployment:Gates:HostStatus";
+
     /// <summary>Creates the options with the signal's defaults.</summary>
     public FunctionsHostStatusSignalOptions()
     {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment.Operations;
 
@@ -6,6 +7,7 @@ namespace IoMT.Deployment.Operations;
 /// The operator console's settings, bound from the <c>IoMTOperations</c> configuration section: who may sign in (Entra ID
 /// authority and audience), which app roles read and act, and how the dashboard gets its token and refreshes.
 /// </summary>
+[OptionsSection(SectionName)]
 public sealed class OperationsOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
@@ -29,17 +31,17 @@ public sealed class OperationsOptions
 
     /// <summary>Gets or sets the audience tokens must carry: the console's app registration (<c>api://…</c> or its client id).</summary>
     /// <value>Required.</value>
-    [Required(ErrorMessage = "IoMTOperations:Audience is required: the Application ID URI (api://…) or client id of the console's app registration, as tokens carry it in 'aud'.")]
+    [Required(ErrorMessage = "{0} is required: the Application ID URI (api://…) or client id of the console's app registration, as tokens carry it in 'aud'.")]
     public string? Audience { get; set; }
 
     /// <summary>Gets or sets the app role that may read (every read endpoint). The operator role may read too.</summary>
     /// <value>Default <c>Deployment.Read</c>.</value>
-    [Required(ErrorMessage = "IoMTOperations:ReaderRole must name an app role.")]
+    [Required(ErrorMessage = "{0} must name an app role.")]
     public string ReaderRole { get; set; } = "Deployment.Read";
 
     /// <summary>Gets or sets the app role that may act (pause, resume, promote, abort, rollback, invalidate, reinstate, pin, unpin).</summary>
     /// <value>Default <c>Deployment.Operate</c>.</value>
-    [Required(ErrorMessage = "IoMTOperations:OperatorRole must name an app role.")]
+    [Required(ErrorMessage = "{0} must name an app role.")]
     public string OperatorRole { get; set; } = "Deployment.Operate";
 
     /// <summary>
@@ -51,6 +53,6 @@ public sealed class OperationsOptions
 
     /// <summary>Gets or sets how often, in seconds, the dashboard refreshes while a rollout is active.</summary>
     /// <value>Default 5; between 1 and 3600.</value>
-    [Range(1, 3600, ErrorMessage = "IoMTOperations:RefreshSeconds must be between 1 and 3600.")]
+    [Range(1, 3600, ErrorMessage = "{0} must be between 1 and 3600.")]
     public int RefreshSeconds { get; set; } = 5;
 }

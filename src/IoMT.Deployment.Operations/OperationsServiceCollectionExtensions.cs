@@ -1,3 +1,4 @@
+using IoMT.Deployment.Composition;
 using IoMT.Deployment.Operations;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -34,8 +35,8 @@ public static class OperationsServiceCollectionExtensions
         var section = configuration.GetSection(OperationsOptions.SectionName);
         services.AddOptions<OperationsOptions>()
             .Bind(section.Exists() ? section : configuration)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OperationsOptions>, DeploymentOptionsValidator<OperationsOptions>>());
 
         services.AddAuthentication().AddJwtBearer(OperationsOptions.AuthenticationScheme, _ => { });
         var jwt = services.AddOptions<JwtBearerOptions>(OperationsOptions.AuthenticationScheme)

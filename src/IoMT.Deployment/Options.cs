@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using IoMT.Deployment.Composition;
 
 namespace IoMT.Deployment;
 
 /// <summary>How the engine rolls a build out.</summary>
+[OptionsSection(SectionName)]
 public sealed class RolloutOptions
 {
     /// <summary>The configuration section these options bind to by convention.</summary>
@@ -10,22 +12,22 @@ public sealed class RolloutOptions
 
     /// <summary>Gets or sets how many connectors are deployed or verified at once.</summary>
     /// <value>16. Between 1 and 1024.</value>
-    [Range(1, 1024, ErrorMessage = "IoMTDeployment:Rollout:MaxParallelism must be between 1 and 1024.")]
+    [Range(1, 1024, ErrorMessage = "{0} must be between 1 and 1024.")]
     public int MaxParallelism { get; set; } = 16;
 
     /// <summary>Gets or sets how many times a version-state change is re-read and re-applied after another writer changed the state first.</summary>
     /// <value>3. Between 1 and 20.</value>
-    [Range(1, 20, ErrorMessage = "IoMTDeployment:Rollout:StateWriteAttempts must be between 1 and 20.")]
+    [Range(1, 20, ErrorMessage = "{0} must be between 1 and 20.")]
     public int StateWriteAttempts { get; set; } = 3;
 
     /// <summary>Gets or sets who is recorded as the actor of changes the engine makes on its own (invalidations by a rollback name their own actor).</summary>
     /// <value><c>iomt-update-worker</c>.</value>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "IoMTDeployment:Rollout:Actor is required.")]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "{0} is required.")]
     public string Actor { get; set; } = "iomt-update-worker";
 
     /// <summary>Gets or sets the most connector names written in the one "app services updated" log line; the rest are counted.</summary>
     /// <value>1000.</value>
-    [Range(0, 1_000_000, ErrorMessage = "IoMTDeployment:Rollout:MaxConnectorsListedInLog must be between 0 and 1000000.")]
+    [Range(0, 1_000_000, ErrorMessage = "{0} must be between 0 and 1000000.")]
     public int MaxConnectorsListedInLog { get; set; } = 1000;
 
     /// <summary>
@@ -34,7 +36,7 @@ public sealed class RolloutOptions
     /// invalidation was stored.
     /// </summary>
     /// <value>5 seconds. Between 00:00:00.050 and 00:05:00.</value>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "IoMTDeployment:Rollout:StateWatchInterval must be between 00:00:00.050 and 00:05:00.")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "{0} must be between 00:00:00.050 and 00:05:00.")]
     public TimeSpan StateWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -42,7 +44,7 @@ public sealed class RolloutOptions
     /// invalidates the bad build, which stops the running rollout within <see cref="StateWatchInterval"/>, then waits for the lock.
     /// </summary>
     /// <value>2 minutes. Between 00:00:00 (do not wait) and 01:00:00.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "IoMTDeployment:Rollout:RollbackLockWait must be between 00:00:00 and 01:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "{0} must be between 00:00:00 and 01:00:00.")]
     public TimeSpan RollbackLockWait { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
@@ -52,7 +54,7 @@ public sealed class RolloutOptions
     /// the host a longer shutdown timeout (<c>HostOptions.ShutdownTimeout</c>) than this.
     /// </summary>
     /// <value>20 seconds (under the Generic Host's default 30 s shutdown timeout). Between 00:00:00 (cancel at once) and 01:00:00.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "IoMTDeployment:Rollout:ShutdownDrainTimeout must be between 00:00:00 and 01:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "{0} must be between 00:00:00 and 01:00:00.")]
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
@@ -71,12 +73,12 @@ public sealed class RolloutOptions
 
     /// <summary>Gets or sets how many ticks may deploy a wave whose connectors keep failing transiently before those failures count against its threshold.</summary>
     /// <value>3. Between 1 and 100.</value>
-    [Range(1, 100, ErrorMessage = "IoMTDeployment:Rollout:MaxWaveAttempts must be between 1 and 100.")]
+    [Range(1, 100, ErrorMessage = "{0} must be between 1 and 100.")]
     public int MaxWaveAttempts { get; set; } = 3;
 
     /// <summary>Gets or sets the time one connector's deployment is assumed to take, for the dry run's estimate.</summary>
     /// <value>1 minute.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "IoMTDeployment:Rollout:EstimatedConnectorTime must be between 00:00:00 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "{0} must be between 00:00:00 and 1.00:00:00.")]
     public TimeSpan EstimatedConnectorTime { get; set; } = TimeSpan.FromMinutes(1);
 }
 
@@ -118,6 +120,7 @@ public sealed class WaveOptions
 }
 
 /// <summary>When the hourly update worker runs.</summary>
+[OptionsSection(SectionName)]
 public sealed class UpdateWorkerOptions
 {
     /// <summary>The configuration section these options bind to by convention.</summary>
@@ -125,17 +128,17 @@ public sealed class UpdateWorkerOptions
 
     /// <summary>Gets or sets the time between two update checks.</summary>
     /// <value>One hour. Between one second and one day.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:Period must be between 00:00:01 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "{0} must be between 00:00:01 and 1.00:00:00.")]
     public TimeSpan Period { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Gets or sets the delay before the first check after the host starts.</summary>
     /// <value>30 seconds. Between zero and one day.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:InitialDelay must be between 00:00:00 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "{0} must be between 00:00:00 and 1.00:00:00.")]
     public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the time between two ticks while a rollout is active (running, baking, awaiting approval, paused); a bake's end is ticked at on time.</summary>
     /// <value>1 minute. Between 00:00:01 and 1.00:00:00.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "IoMTDeployment:Worker:ActivePeriod must be between 00:00:01 and 1.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "{0} must be between 00:00:01 and 1.00:00:00.")]
     public TimeSpan ActivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
@@ -144,6 +147,7 @@ public sealed class UpdateWorkerOptions
 /// Layout under <see cref="Root"/>: <c>artifacts/{build}.zip</c> (with a <c>.sha256</c> sidecar), <c>state.json</c>,
 /// <c>history.json</c>, <c>connectors.json</c>, <c>connectors/{id}/site/wwwroot</c> and <c>connectors/{id}/appsettings.json</c>.
 /// </remarks>
+[OptionsSection(SectionName)]
 public sealed class LocalProviderOptions
 {
     /// <summary>The configuration section these options bind to by convention.</summary>
@@ -151,26 +155,26 @@ public sealed class LocalProviderOptions
 
     /// <summary>Gets or sets the root folder.</summary>
     /// <value><c>./.iomt</c>.</value>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "IoMTDeployment:Local:Root is required.")]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "{0} is required.")]
     public string Root { get; set; } = ".iomt";
 
     /// <summary>Gets or sets the largest package accepted, in bytes.</summary>
     /// <value>512 MiB.</value>
-    [Range(1L, long.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxPackageBytes must be positive.")]
+    [Range(1L, long.MaxValue, ErrorMessage = "{0} must be positive.")]
     public long MaxPackageBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Gets or sets the most bytes a package may extract to (a guard against zip bombs).</summary>
     /// <value>2 GiB.</value>
-    [Range(1L, long.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxExtractedBytes must be positive.")]
+    [Range(1L, long.MaxValue, ErrorMessage = "{0} must be positive.")]
     public long MaxExtractedBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>Gets or sets the most entries a package may hold.</summary>
     /// <value>100,000.</value>
-    [Range(1, int.MaxValue, ErrorMessage = "IoMTDeployment:Local:MaxEntries must be positive.")]
+    [Range(1, int.MaxValue, ErrorMessage = "{0} must be positive.")]
     public int MaxEntries { get; set; } = 100_000;
 
     /// <summary>Gets or sets how many rollouts the history keeps.</summary>
     /// <value>100.</value>
-    [Range(1, 100_000, ErrorMessage = "IoMTDeployment:Local:HistoryLimit must be between 1 and 100000.")]
+    [Range(1, 100_000, ErrorMessage = "{0} must be between 1 and 100000.")]
     public int HistoryLimit { get; set; } = 100;
 }

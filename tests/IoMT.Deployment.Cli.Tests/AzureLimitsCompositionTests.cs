@@ -67,13 +67,27 @@ public sealed class AzureLimitsCompositionTests
         Assert.Contains("Azure:Throttle:Enabled (IOMT_DEPLOY__AZURE__THROTTLE__ENABLED) must be true or false; got 'maybe'", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void An_invalid_throttle_limit_is_bad_input_naming_the_setting()
+    [Theory]
+    [InlineData("Azure:Throttle:WriteBurst must be between 1 and 100000.", "THROTTLE__WRITEBURST", "0", null, null)]
+    [InlineData("Azure:Arm:PollInterval must be between 00:00:00.001 and 00:10:00.", "ARM__POLLINTERVAL", "00:00:00", null, null)]
+    [InlineData("Azure:Arm:ManagedIdentityResourceId must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}) or null.", "ARM__MANAGEDIDENTITYRESOURCEID", "iomt-reader", "DEPLOYER", "runfrompackage")]
+    [InlineData("Azure:Arm:SubscriptionId must be a subscription GUID; got 'not-a-guid'.", "ARM__SUBSCRIPTIONID", "not-a-guid", "INVENTORY", "arm")]
+    [InlineData("Azure:Cosmos:VersionStore:HistoryLimit must be between 1 and 100000.", "COSMOS__VERSIONSTORE__HISTORYLIMIT", "0", null, null)]
+    [InlineData("Azure:Cosmos:Connectors:MaxItemCount must be between 1 and 10000.", "COSMOS__CONNECTORS__MAXITEMCOUNT", "0", null, null)]
+    [InlineData("Azure:Gates:HostStatus:MaxRetries must be between 0 and 50.", "GATES__HOSTSTATUS__MAXRETRIES", "51", "GATES__HOSTSTATUS__ENABLED", "true")]
+    [InlineData("Azure:Gates:Metrics:MaxBatchSize must be between 1 and 50 (Azure Monitor's limit).", "GATES__METRICS__MAXBATCHSIZE", "51", "GATES__METRICS__ENABLED", "true")]
+    [InlineData("Azure:Blobs:Lock:RenewInterval (00:00:30) must be shorter than Azure:Blobs:Lock:LeaseDuration (00:00:20), or the lease expires between renewals.", "BLOBS__LOCK__RENEWINTERVAL", "00:00:30", "BLOBS__LOCK__LEASEDURATION", "00:00:20")]
+    public void An_invalid_adapter_setting_is_bad_input_named_by_the_tools_own_key(string expected, string key, string value, string? otherKey, string? otherValue)
     {
-        var ex = Assert.Throws<CliException>(() => Compose(("IOMT_DEPLOY__AZURE__THROTTLE__WRITEBURST", "0")).Dispose());
+        (string, string)[] settings = otherKey is null
+            ? [("IOMT_DEPLOY__AZURE__" + key, value)]
+            : [("IOMT_DEPLOY__AZURE__" + key, value), ("IOMT_DEPLOY__AZURE__" + otherKey, otherValue!)];
+
+        var ex = Assert.Throws<CliException>(() => Compose(settings).Dispose());
+
         Assert.Equal(ExitCodes.BadInput, ex.ExitCode);
-        Assert.Contains("Azure:Throttle", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("WriteBurst must be between 1 and 100000", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Invalid setting: " + expected + Environment.NewLine, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("IoMTDeployment:", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

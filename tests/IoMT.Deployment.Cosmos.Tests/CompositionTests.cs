@@ -172,23 +172,28 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
         }
     }
 
+    private const string VersionStore = CosmosVersionStoreOptions.SectionName;
+    private const string Connectors = CosmosConnectorInventoryOptions.SectionName;
+    private const string NotAName = " is not a valid Cosmos DB name: it cannot be empty, contain '/', '\\', '?' or '#', or end with a space.";
+
     public static TheoryData<string, Action<CosmosVersionStoreOptions>> InvalidVersionStoreOptions => new()
     {
-        { "DatabaseName", o => o.DatabaseName = null },
-        { "DatabaseName", o => o.DatabaseName = "a/b" },
-        { "ContainerName", o => o.ContainerName = "" },
-        { "ContainerName", o => o.ContainerName = "what?" },
-        { "StateDocumentId", o => o.StateDocumentId = "state#1" },
-        { "HistoryLimit", o => o.HistoryLimit = 0 },
-        { "AccountKey", o => o.AccountKey = "not base64 !" },
-        { "AddCosmosVersionStore (AccountEndpoint without AccountKey) needs an Azure credential and none is set: call .UseCredential(credential)", o => o.AccountKey = null },
-        { "AccountEndpoint", o => o.AccountEndpoint = new Uri("ftp://example.com/") },
-        { "AccountEndpoint is not set and no CosmosClient", o => { o.AccountEndpoint = null; o.AccountKey = null; } },
+        { $"{VersionStore}:DatabaseName is required: name the database that holds the container.", o => o.DatabaseName = null },
+        { $"{VersionStore}:DatabaseName{NotAName}", o => o.DatabaseName = "a/b" },
+        { $"{VersionStore}:ContainerName is required.", o => o.ContainerName = "" },
+        { $"{VersionStore}:ContainerName{NotAName}", o => o.ContainerName = "what?" },
+        { $"{VersionStore}:StateDocumentId{NotAName}", o => o.StateDocumentId = "state#1" },
+        { $"{VersionStore}:StateDocumentId is longer than 200 characters.", o => o.StateDocumentId = new string('s', 201) },
+        { $"{VersionStore}:HistoryLimit must be between 1 and 100000.", o => o.HistoryLimit = 0 },
+        { $"{VersionStore}:OperationTimeout must be between 1 second and 10 minutes.", o => o.OperationTimeout = TimeSpan.FromHours(1) },
+        { $"{VersionStore}:AccountKey is not a base64 account key.", o => o.AccountKey = "not base64 !" },
+        { $"{VersionStore}:AccountEndpoint must be an absolute https:// (or, for a local server, http://) URI.", o => o.AccountEndpoint = new Uri("ftp://example.com/") },
+        { $"{VersionStore}:AccountEndpoint is not set and no CosmosClient is registered in the service collection: set the endpoint (with an AccountKey, or the builder's UseCredential) or register a CosmosClient.", o => { o.AccountEndpoint = null; o.AccountKey = null; } },
     };
 
     [Theory]
     [MemberData(nameof(InvalidVersionStoreOptions))]
-    public async Task Invalid_version_store_options_fail_at_start_naming_the_setting(string setting, Action<CosmosVersionStoreOptions> spoil)
+    public async Task Invalid_version_store_options_fail_at_start_naming_the_setting(string expected, Action<CosmosVersionStoreOptions> spoil)
     {
         await using var provider = BareHost().AddCosmosVersionStore(o =>
         {
@@ -198,23 +203,38 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+        Assert.Equal([expected], error.Failures);
         Assert.DoesNotContain(CosmosServerFixture.AccountKey, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("not base64 !", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_endpoint_without_a_key_or_a_credential_fails_at_start_naming_the_call_to_make()
+    {
+        await using var provider = BareHost().AddCosmosVersionStore(o =>
+        {
+            Point(o, "db");
+            o.AccountKey = null;
+        }).Services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.StartsWith("AddCosmosVersionStore (AccountEndpoint without AccountKey) needs an Azure credential and none is set: call .UseCredential(credential)", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, Action<CosmosConnectorInventoryOptions>> InvalidInventoryOptions => new()
     {
-        { "DatabaseName", o => o.DatabaseName = " " },
-        { "MaxItemCount", o => o.MaxItemCount = 0 },
-        { "ExistsQuery", o => o.ExistsQuery = "SELECT * FROM c WHERE c.id = 'x'" },
-        { "Query", o => o.Query = null },
-        { "PartitionKeyPath", o => o.PartitionKeyPath = "id" },
+        { $"{Connectors}:DatabaseName is required: name the database that holds the container.", o => o.DatabaseName = " " },
+        { $"{Connectors}:MaxItemCount must be between 1 and 10000.", o => o.MaxItemCount = 0 },
+        { $"{Connectors}:ExistsQuery must use the parameter @id.", o => o.ExistsQuery = "SELECT * FROM c WHERE c.id = 'x'" },
+        { $"{Connectors}:Query is required.", o => o.Query = null },
+        { $"{Connectors}:PartitionKeyPath must be a path such as /id or /subscriptionId.", o => o.PartitionKeyPath = "id" },
+        { $"{Connectors}:AccountKey needs {Connectors}:AccountEndpoint.", o => o.AccountEndpoint = null },
     };
 
     [Theory]
     [MemberData(nameof(InvalidInventoryOptions))]
-    public async Task Invalid_inventory_options_fail_at_start_naming_the_setting(string setting, Action<CosmosConnectorInventoryOptions> spoil)
+    public async Task Invalid_inventory_options_fail_at_start_naming_the_setting(string expected, Action<CosmosConnectorInventoryOptions> spoil)
     {
         await using var provider = BareHost().AddCosmosConnectorInventory(o =>
         {
@@ -224,7 +244,7 @@ public sealed class CompositionTests(CosmosServerFixture fixture) : IDisposable
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Failures);
     }
 
     [Fact]

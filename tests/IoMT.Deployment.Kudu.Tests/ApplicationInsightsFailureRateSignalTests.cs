@@ -205,7 +205,7 @@ public sealed class ApplicationInsightsFailureRateSignalTests(AppServiceHostFixt
             .AddApplicationInsightsFailureRateSignal(o => o.AppIds["c1"] = "not-a-guid");
         using var badProvider = bad.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => badProvider.GetRequiredService<IStartupValidator>().Validate());
-        Assert.Contains("AppIds['c1'] must be an Application Insights application id", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["IoMTDeployment:Gates:ApplicationInsights:AppIds:c1 must be an Application Insights application id (a GUID); got 'not-a-guid'."], ex.Failures);
     }
 
     private (AppInsightsApp Insights, AppServiceApp App) NewApp() =>

@@ -134,70 +134,155 @@ public sealed class CompositionTests
         Assert.IsType<ArmConnectorInventory>(provider.GetRequiredService<IConnectorInventory>());
     }
 
-    [Theory]
-    [InlineData("PollInterval")]
-    [InlineData("DeploymentTimeout")]
-    [InlineData("ConflictRetryLimit")]
-    [InlineData("MissingDeploymentLimit")]
-    [InlineData("MaxRetries")]
-    [InlineData("UploadTimeout")]
-    [InlineData("ArmEndpoint")]
-    [InlineData("ApiVersion")]
-    [InlineData("ScmScope")]
-    public void Invalid_kudu_options_fail_at_start_naming_the_setting(string setting)
+    // The start-up failures of a builder (with a credential) that the adapters were added to.
+    private static List<string> StartupFailures(Action<IIoMTDeploymentBuilder> add)
     {
         var (services, builder) = NewBuilder();
-        builder.AddKuduDeployer(o =>
-        {
-            switch (setting)
-            {
-                case "PollInterval": o.PollInterval = TimeSpan.Zero; break;
-                case "DeploymentTimeout": o.DeploymentTimeout = TimeSpan.FromDays(2); break;
-                case "ConflictRetryLimit": o.ConflictRetryLimit = -1; break;
-                case "MissingDeploymentLimit": o.MissingDeploymentLimit = -1; break;
-                case "MaxRetries": o.MaxRetries = 100; break;
-                case "UploadTimeout": o.UploadTimeout = TimeSpan.Zero; break;
-                case "ArmEndpoint": o.ArmEndpoint = new Uri("http://management.azure.com"); break;
-                case "ApiVersion": o.ApiVersion = "latest"; break;
-                case "ScmScope": o.ScmScope = null!; break;
-            }
-        });
-
+        add(builder);
         using var provider = services.BuildServiceProvider();
+        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate()).Failures.ToList();
+    }
 
-        Assert.Contains(setting, StartupValidationError(provider), StringComparison.Ordinal);
+    [Theory]
+    [InlineData("PollInterval", "IoMTDeployment:Kudu:PollInterval must be between 00:00:00.001 and 00:10:00.")]
+    [InlineData("DeploymentTimeout", "IoMTDeployment:Kudu:DeploymentTimeout must be between 00:00:00.001 and 1.00:00:00.")]
+    [InlineData("ConflictRetryLimit", "IoMTDeployment:Kudu:ConflictRetryLimit must be between 0 and 1000.")]
+    [InlineData("MissingDeploymentLimit", "IoMTDeployment:Kudu:MissingDeploymentLimit must be between 0 and 1000.")]
+    [InlineData("MaxRetries", "IoMTDeployment:Kudu:MaxRetries must be between 0 and 50.")]
+    [InlineData("UploadTimeout", "IoMTDeployment:Kudu:UploadTimeout must be between 00:00:00.001 and 02:00:00.")]
+    [InlineData("ArmEndpoint", "IoMTDeployment:Kudu:ArmEndpoint must be an absolute https URI (bearer tokens are only sent over TLS); got 'http://management.azure.com/'.")]
+    [InlineData("ApiVersion", "IoMTDeployment:Kudu:ApiVersion must look like 2024-04-01 (optionally with -preview).")]
+    [InlineData("ScmScope", "IoMTDeployment:Kudu:ScmScope is required (the Kudu token scope, e.g. https://management.core.windows.net/.default).")]
+    [InlineData("MaxRetryDelay", "IoMTDeployment:Kudu:MaxRetryDelay must not be shorter than IoMTDeployment:Kudu:RetryDelay.")]
+    public void Invalid_kudu_options_fail_at_start_naming_the_setting(string setting, string expected)
+    {
+        Assert.Equal(
+            [expected],
+            StartupFailures(b => b.AddKuduDeployer(o =>
+            {
+                switch (setting)
+                {
+                    case "PollInterval": o.PollInterval = TimeSpan.Zero; break;
+                    case "DeploymentTimeout": o.DeploymentTimeout = TimeSpan.FromDays(2); break;
+                    case "ConflictRetryLimit": o.ConflictRetryLimit = -1; break;
+                    case "MissingDeploymentLimit": o.MissingDeploymentLimit = -1; break;
+                    case "MaxRetries": o.MaxRetries = 100; break;
+                    case "UploadTimeout": o.UploadTimeout = TimeSpan.Zero; break;
+                    case "ArmEndpoint": o.ArmEndpoint = new Uri("http://management.azure.com"); break;
+                    case "ApiVersion": o.ApiVersion = "latest"; break;
+                    case "ScmScope": o.ScmScope = null!; break;
+                    case "MaxRetryDelay": (o.RetryDelay, o.MaxRetryDelay) = (TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)); break;
+                }
+            })));
     }
 
     [Fact]
     public void The_inventory_needs_a_subscription_and_says_so_at_start()
     {
-        var (services, builder) = NewBuilder();
-        builder.AddArmConnectorInventory();
-
-        using var provider = services.BuildServiceProvider();
-
-        Assert.Contains("SubscriptionId", StartupValidationError(provider), StringComparison.Ordinal);
+        Assert.Equal(
+            ["IoMTDeployment:ArmInventory:SubscriptionId is required: the subscription whose Function apps are the connectors."],
+            StartupFailures(b => b.AddArmConnectorInventory()));
     }
 
-    [Fact]
-    public void A_tag_value_without_a_tag_name_fails_at_start()
+    [Theory]
+    [InlineData("SubscriptionId", "IoMTDeployment:ArmInventory:SubscriptionId must be a subscription GUID; got 'my-subscription'.")]
+    [InlineData("ResourceGroup", "IoMTDeployment:ArmInventory:ResourceGroup must be null (the whole subscription) or a resource group name.")]
+    [InlineData("RequiredTagValue", "IoMTDeployment:ArmInventory:RequiredTagValue is set but IoMTDeployment:ArmInventory:RequiredTagName is not.")]
+    [InlineData("ConnectorId", "IoMTDeployment:ArmInventory:ConnectorId must be SiteName or ResourceId; got '7'.")]
+    public void Invalid_inventory_options_fail_at_start_naming_the_setting(string setting, string expected)
     {
-        var (services, builder) = NewBuilder();
-        builder.AddArmConnectorInventory(o => (o.SubscriptionId, o.RequiredTagValue) = (Guid.NewGuid().ToString(), "true"));
-
-        using var provider = services.BuildServiceProvider();
-
-        Assert.Contains("RequiredTagName", StartupValidationError(provider), StringComparison.Ordinal);
+        Assert.Equal(
+            [expected],
+            StartupFailures(b => b.AddArmConnectorInventory(o =>
+            {
+                o.SubscriptionId = Guid.NewGuid().ToString();
+                switch (setting)
+                {
+                    case "SubscriptionId": o.SubscriptionId = "my-subscription"; break;
+                    case "ResourceGroup": o.ResourceGroup = " "; break;
+                    case "RequiredTagValue": o.RequiredTagValue = "true"; break;
+                    case "ConnectorId": o.ConnectorId = (ConnectorIdSource)7; break;
+                }
+            })));
     }
 
     [Fact]
     public void A_managed_identity_that_is_not_a_resource_id_fails_at_start()
     {
-        var (services, builder) = NewBuilder();
-        builder.AddRunFromPackageDeployer(o => o.ManagedIdentityResourceId = "iomt-reader");
+        Assert.Equal(
+            ["IoMTDeployment:RunFromPackage:ManagedIdentityResourceId must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}) or null."],
+            StartupFailures(b => b.AddRunFromPackageDeployer(o => o.ManagedIdentityResourceId = "iomt-reader")));
+    }
 
-        using var provider = services.BuildServiceProvider();
+    public static TheoryData<AppServiceOptions, string> EveryAppServiceOptions => new()
+    {
+        { new KuduDeployerOptions(), KuduDeployerOptions.SectionName },
+        { new RunFromPackageDeployerOptions(), RunFromPackageDeployerOptions.SectionName },
+        { new ArmConnectorInventoryOptions { SubscriptionId = Guid.NewGuid().ToString() }, ArmConnectorInventoryOptions.SectionName },
+        { new FunctionsHostStatusSignalOptions(), FunctionsHostStatusSignalOptions.SectionName },
+        { new AzureMonitorMetricsSignalOptions(), AzureMonitorMetricsSignalOptions.SectionName },
+        { new ApplicationInsightsFailureRateSignalOptions(), ApplicationInsightsFailureRateSignalOptions.SectionName },
+    };
 
-        Assert.Contains("ManagedIdentityResourceId", StartupValidationError(provider), StringComparison.Ordinal);
+    [Theory]
+    [MemberData(nameof(EveryAppServiceOptions))]
+    public void A_setting_of_the_shared_base_is_named_in_the_section_of_each_options_class(AppServiceOptions options, string section)
+    {
+        options.MaxRetries = 51;
+        options.ArmScope = null!;
+
+        Assert.Equal(
+            [$"{section}:ArmScope is required (the ARM token scope, e.g. https://management.azure.com/.default).", $"{section}:MaxRetries must be between 0 and 50."],
+            IoMT.Deployment.Composition.DeploymentOptionsValidation.Failures(options).Order(StringComparer.Ordinal));
+
+        options.MaxRetries = 5;
+        options.ArmScope = AppServiceOptions.DefaultArmScope;
+        options.ArmEndpoint = new Uri("http://arm.example");
+
+        Assert.Equal(
+            [$"{section}:ArmEndpoint must be an absolute https URI (bearer tokens are only sent over TLS); got 'http://arm.example/'."],
+            IoMT.Deployment.Composition.DeploymentOptionsValidation.Failures(options));
+    }
+
+    [Theory]
+    [InlineData("MetricsApiVersion", "IoMTDeployment:Gates:Metrics:MetricsApiVersion must look like 2023-10-01 (optionally with -preview).")]
+    [InlineData("MetricsBatchEndpoint", "IoMTDeployment:Gates:Metrics:MetricsBatchEndpoint is required (e.g. https://{region}.metrics.monitor.azure.com).")]
+    [InlineData("MetricsBatchEndpointScheme", "IoMTDeployment:Gates:Metrics:MetricsBatchEndpoint must be an absolute https URI template such as https://{region}.metrics.monitor.azure.com; got 'http://{region}.metrics.example'.")]
+    [InlineData("VolumeMetric", "IoMTDeployment:Gates:Metrics:ErrorMetric and IoMTDeployment:Gates:Metrics:VolumeMetric must differ.")]
+    [InlineData("MaxBatchSize", "IoMTDeployment:Gates:Metrics:MaxBatchSize must be between 1 and 50 (Azure Monitor's limit).")]
+    public void Invalid_metrics_signal_options_fail_at_start_naming_the_setting(string setting, string expected)
+    {
+        Assert.Equal(
+            [expected],
+            StartupFailures(b => b.AddAzureMonitorMetricsSignal(o =>
+            {
+                switch (setting)
+                {
+                    case "MetricsApiVersion": o.MetricsApiVersion = "v1"; break;
+                    case "MetricsBatchEndpoint": o.MetricsBatchEndpoint = null!; break;
+                    case "MetricsBatchEndpointScheme": o.MetricsBatchEndpoint = "http://{region}.metrics.example"; break;
+                    case "VolumeMetric": o.VolumeMetric = o.ErrorMetric; break;
+                    case "MaxBatchSize": o.MaxBatchSize = 51; break;
+                }
+            })));
+    }
+
+    [Theory]
+    [InlineData("QueryEndpoint", "IoMTDeployment:Gates:ApplicationInsights:QueryEndpoint must be an absolute https URI such as https://api.applicationinsights.io; got 'http://ai.example/'.")]
+    [InlineData("DefaultAppId", "IoMTDeployment:Gates:ApplicationInsights:DefaultAppId must be an Application Insights application id (a GUID); got 'fleet'.")]
+    [InlineData("MaxFailureRatioIncrease", "IoMTDeployment:Gates:ApplicationInsights:MaxFailureRatioIncrease must be between 0 and 1.")]
+    public void Invalid_application_insights_signal_options_fail_at_start_naming_the_setting(string setting, string expected)
+    {
+        Assert.Equal(
+            [expected],
+            StartupFailures(b => b.AddApplicationInsightsFailureRateSignal(o =>
+            {
+                switch (setting)
+                {
+                    case "QueryEndpoint": o.QueryEndpoint = new Uri("http://ai.example"); break;
+                    case "DefaultAppId": o.DefaultAppId = "fleet"; break;
+                    case "MaxFailureRatioIncrease": o.MaxFailureRatioIncrease = 2; break;
+                }
+            })));
     }
 }

@@ -284,7 +284,7 @@ public sealed class SubscriptionThrottleTests
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-        Assert.Contains("WriteRefillPerSecond", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(["IoMTDeployment:ArmThrottle:WriteRefillPerSecond must be between 0.001 and 100000."], ex.Failures);
     }
 
     /// <summary>Takes <paramref name="count"/> releases of <paramref name="granted"/>, each within the hang guard.</summary>

@@ -59,6 +59,48 @@ public sealed class AdapterCompositionTests
         Assert.Equal(["Sample:Count must be between 1 and 10."], error.Failures);
     }
 
+    public abstract class SharedOptions : IValidatableObject
+    {
+        [Range(1, 10, ErrorMessage = "{0} must be between 1 and 10.")]
+        public int Count { get; set; } = 1;
+
+        public int Limit { get; set; } = 5;
+
+        public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+        {
+            if (Limit < Count)
+            {
+                yield return new ValidationResult(
+                    $"{IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(this, nameof(Limit))} must not be less than {IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(this, nameof(Count))}.",
+                    [nameof(Limit)]);
+            }
+        }
+    }
+
+    [IoMT.Deployment.Composition.OptionsSection("Sample:First")]
+    public sealed class FirstOptions : SharedOptions;
+
+    [IoMT.Deployment.Composition.OptionsSection("Sample:Second")]
+    public sealed class SecondOptions : SharedOptions;
+
+    [Fact]
+    public void Settings_of_a_shared_base_are_named_by_each_options_class_section_at_start_and_in_constructors_alike()
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddIoMTDeployment();
+        builder.AddValidatedOptions<FirstOptions>(o => o.Count = 11);
+        builder.AddValidatedOptions<SecondOptions>(o => (o.Count, o.Limit) = (3, 2));
+        using var provider = services.BuildServiceProvider();
+
+        var first = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<FirstOptions>>().Value);
+        var second = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<SecondOptions>>().Value);
+
+        Assert.Equal(["Sample:First:Count must be between 1 and 10."], first.Failures);
+        Assert.Equal(["Sample:Second:Limit must not be less than Sample:Second:Count."], second.Failures);
+        Assert.Equal(first.Failures, Assert.Throws<OptionsValidationException>(() => IoMT.Deployment.Composition.DeploymentOptionsValidation.ThrowIfInvalid(new FirstOptions { Count = 11 })).Failures);
+        Assert.Equal(second.Failures, IoMT.Deployment.Composition.DeploymentOptionsValidation.Failures(new SecondOptions { Count = 3, Limit = 2 }));
+    }
+
     [Fact]
     public void ReplaceSeam_removes_earlier_registrations_whatever_the_order_and_registers_the_adapter_once()
     {

@@ -8,7 +8,10 @@ public class SampleTests
     [Fact]
     public async Task The_LocalFleet_sample_runs_the_whole_loop_on_embedded_defaults()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "LocalFleet.dll");
+        // From the sample's own output folder (bin/<configuration>/<framework>, as this project's): this project also references
+        // the operator console, whose ASP.NET Core shared framework keeps assemblies the sample needs out of this folder.
+        var outputFolder = Path.GetRelativePath(Path.Combine(TestPaths.RepoRoot, "tests", "IoMT.Deployment.Tests"), AppContext.BaseDirectory);
+        var dll = Path.Combine(TestPaths.RepoRoot, "samples", "LocalFleet", outputFolder, "LocalFleet.dll");
         var root = Path.Combine(Path.GetTempPath(), "iomt-sample-test-" + Guid.NewGuid().ToString("N"));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(dll);

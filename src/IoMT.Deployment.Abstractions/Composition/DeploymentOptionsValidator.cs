@@ -4,8 +4,9 @@ namespace IoMT.Deployment.Composition;
 
 /// <summary>
 /// The validator every package registers for its options (through <c>AddValidatedOptions</c>): DataAnnotations and
-/// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>, each failure the message the options class
-/// wrote, which names the setting.
+/// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> through
+/// <see cref="DeploymentOptionsValidation.Failures{TOptions}(TOptions)"/>, the same messages as an adapter's constructor
+/// gives, each naming the setting by its configuration key (<see cref="OptionsSectionAttribute"/>).
 /// </summary>
 /// <typeparam name="TOptions">The options type.</typeparam>
 public sealed class DeploymentOptionsValidator<TOptions> : IValidateOptions<TOptions>

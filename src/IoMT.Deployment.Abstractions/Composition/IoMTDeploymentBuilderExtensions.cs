@@ -51,7 +51,8 @@ public static class IoMTDeploymentBuilderExtensions
     /// <summary>
     /// Registers <typeparamref name="TOptions"/> with the configuration callback, validated at start-up and when first
     /// resolved by its DataAnnotations and <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>, with
-    /// one validator however often it is called. Each failure reads as the message the options class wrote.
+    /// one validator however often it is called. Each failure reads as the message the options class wrote, naming the
+    /// setting by its configuration key (<see cref="OptionsSectionAttribute"/>).
     /// </summary>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="builder">The builder.</param>

@@ -115,52 +115,31 @@ internal static class CliServices
             + "Settings come from flags, then IOMT_DEPLOY__{SECTION}__{KEY} environment variables (e.g. IOMT_DEPLOY__LOCAL__MAXENTRIES), then the --config file.";
     }
 
-    // The options classes name their settings by their own convention sections; the tool reads them from its own.
+    // The options classes name each setting by its key in their convention section (SectionName); the tool reads them
+    // from its own sections, so every key in a message is swapped for the tool's.
     private static readonly (Type Options, string ConventionSection, string CliSection)[] Sections =
     [
         (typeof(RolloutOptions), RolloutOptions.SectionName, "Rollout"),
         (typeof(LocalProviderOptions), LocalProviderOptions.SectionName, "Local"),
         (typeof(BlobArtifactOptions), BlobArtifactOptions.SectionName, "Azure:Blobs"),
         (typeof(BlobRolloutLockOptions), BlobRolloutLockOptions.SectionName, "Azure:Blobs:Lock"),
-        (typeof(CosmosVersionStoreOptions), "Cosmos DB", "Azure:Cosmos:VersionStore"),
-        (typeof(CosmosConnectorInventoryOptions), "Cosmos DB", "Azure:Cosmos:Connectors"),
-        (typeof(KuduDeployerOptions), "-", "Azure:Arm"),
-        (typeof(RunFromPackageDeployerOptions), "-", "Azure:Arm"),
-        (typeof(ArmConnectorInventoryOptions), "-", "Azure:Arm"),
-        (typeof(ArmSubscriptionThrottleOptions), "-", "Azure:Throttle"),
-        (typeof(FunctionsHostStatusSignalOptions), "-", "Azure:Gates:HostStatus"),
-        (typeof(AzureMonitorMetricsSignalOptions), "-", "Azure:Gates:Metrics"),
+        (typeof(CosmosVersionStoreOptions), CosmosVersionStoreOptions.SectionName, "Azure:Cosmos:VersionStore"),
+        (typeof(CosmosConnectorInventoryOptions), CosmosConnectorInventoryOptions.SectionName, "Azure:Cosmos:Connectors"),
+        (typeof(KuduDeployerOptions), KuduDeployerOptions.SectionName, "Azure:Arm"),
+        (typeof(RunFromPackageDeployerOptions), RunFromPackageDeployerOptions.SectionName, "Azure:Arm"),
+        (typeof(ArmConnectorInventoryOptions), ArmConnectorInventoryOptions.SectionName, "Azure:Arm"),
+        (typeof(ArmSubscriptionThrottleOptions), ArmSubscriptionThrottleOptions.SectionName, "Azure:Throttle"),
+        (typeof(FunctionsHostStatusSignalOptions), FunctionsHostStatusSignalOptions.SectionName, "Azure:Gates:HostStatus"),
+        (typeof(AzureMonitorMetricsSignalOptions), AzureMonitorMetricsSignalOptions.SectionName, "Azure:Gates:Metrics"),
     ];
 
+    // Options the table does not know keep their messages as written.
     private static IEnumerable<string> Describe(OptionsValidationException validation)
     {
         var section = Sections.FirstOrDefault(s => s.Options == validation.OptionsType);
-        foreach (var failure in validation.Failures)
-        {
-            var message = Unwrap(failure);
-            if (section.Options is null)
-            {
-                yield return message;
-            }
-            else if (message.Contains(section.ConventionSection + ":", StringComparison.Ordinal))
-            {
-                yield return message.Replace(section.ConventionSection + ":", section.CliSection + ":", StringComparison.Ordinal);
-            }
-            else
-            {
-                yield return $"{section.CliSection}: {message}";
-            }
-        }
-    }
-
-    // DataAnnotations failures read "DataAnnotation validation failed for 'T' members: 'P' with the error: 'message'."; the message names the setting.
-    private static string Unwrap(string failure)
-    {
-        const string Marker = " with the error: '";
-        var start = failure.LastIndexOf(Marker, StringComparison.Ordinal);
-        return start >= 0 && failure.EndsWith("'.", StringComparison.Ordinal)
-            ? failure[(start + Marker.Length)..^2]
-            : failure;
+        return validation.Failures.Select(message => section.Options is null
+            ? message
+            : message.Replace(section.ConventionSection + ":", section.CliSection + ":", StringComparison.Ordinal));
     }
 
     private static void ConfigureLocal(IServiceCollection services, CliSettings settings, IConfiguration configuration) =>

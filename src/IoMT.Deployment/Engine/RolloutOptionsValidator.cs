@@ -6,7 +6,7 @@ namespace IoMT.Deployment;
 /// <summary>Checks the wave plan at start-up; every message names the setting's key.</summary>
 internal sealed class RolloutOptionsValidator : IValidateOptions<RolloutOptions>
 {
-    private const string Key = "IoMTDeployment:Rollout";
+    private const string Key = RolloutOptions.SectionName;
 
     public ValidateOptionsResult Validate(string? name, RolloutOptions options)
     {
