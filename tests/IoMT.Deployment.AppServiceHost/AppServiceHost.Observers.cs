@@ -24,6 +24,44 @@ public sealed partial class AppServiceHost
         return new Subscription(this, observer);
     }
 
+    /// <summary>
+    /// Completes when <paramref name="condition"/> on the host's state holds: checked once now and again each time the host
+    /// records a request (through <see cref="OnRequest"/>, before the client has the answer). Nothing polls.
+    /// </summary>
+    /// <param name="condition">The condition, quick and thread-safe (it runs on request threads).</param>
+    /// <param name="what">What the test waits for, for the message.</param>
+    /// <param name="hangGuard">How long before the wait fails as hung: a guard only, never what a test asserts.</param>
+    /// <returns>A task that completes when the condition holds.</returns>
+    /// <exception cref="TimeoutException">The condition did not hold within <paramref name="hangGuard"/>.</exception>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan hangGuard)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (OnRequest(_ =>
+        {
+            if (condition())
+            {
+                seen.TrySetResult();
+            }
+        }))
+        {
+            // Subscribed first, then checked: a request cannot fall between the two.
+            if (condition())
+            {
+                seen.TrySetResult();
+            }
+
+            try
+            {
+                await seen.Task.WaitAsync(hangGuard).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"The host's requests never showed that {what} within {hangGuard} (the hang guard).");
+            }
+        }
+    }
+
     private void NotifyObservers(RecordedRequest request)
     {
         foreach (var observer in Volatile.Read(ref _observers).Items)

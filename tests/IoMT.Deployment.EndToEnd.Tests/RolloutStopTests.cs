@@ -32,15 +32,22 @@ public sealed class RolloutStopTests(TestServersFixture servers)
         await world.DeliverAsync(delivery, "2");
         foreach (var app in apps)
         {
-            app.Faults.DeploymentDuration = TimeSpan.FromMilliseconds(400);
+            app.Faults.HoldDeployments();
         }
 
+        // Build 2's first two deployments (the parallelism) are held while they run: the invalidation certainly lands
+        // while the update is under way, whatever the machine's speed.
         var firstRolloutDeploys = world.ZipDeploys(apps);
         var update = worker.UpdateAsync();
-        await WaitUntilAsync(() => world.ZipDeploys(apps) >= firstRolloutDeploys + 2 || update.IsCompleted);
+        await world.Host.WaitUntilAsync(() => world.ZipDeploys(apps) >= firstRolloutDeploys + 2, "two deployments of build 2 run", TimeSpan.FromSeconds(30));
         var operatorEngine = world.CreateWorker().GetRequiredService<IRolloutEngine>();
         Assert.True(await operatorEngine.InvalidateAsync(BuildNumber.Parse("2"), "canary alerts", "alice"));
         var invalidatedAt = DateTimeOffset.UtcNow;
+        Assert.False(update.IsCompleted, "the update waits for its held deployments");
+        foreach (var app in apps)
+        {
+            app.Faults.ReleaseDeployments();
+        }
 
         var report = await update;
 
@@ -66,14 +73,5 @@ public sealed class RolloutStopTests(TestServersFixture servers)
         Assert.Equal(RolloutStatus.RolledBack, rollback.Rollout?.Status);
         Assert.All(apps, a => Assert.Equal("1", a.Settings[ProjectVersion]));
         Assert.Equal(RolloutKind.Straggler, (await worker.UpdateAsync()).Kind);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

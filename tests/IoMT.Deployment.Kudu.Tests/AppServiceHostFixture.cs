@@ -108,37 +108,9 @@ internal static class TestWorld
     /// <summary>How long a wait for an event may take before the test fails as hung: a guard only, never what a test asserts.</summary>
     public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Completes when <paramref name="condition"/> on the host's state holds: checked once now and again each time the host
-    /// records a request (through <see cref="AppServiceHost.OnRequest"/>, before the client has the answer). Nothing polls.
-    /// </summary>
-    public static async Task WaitForHostAsync(this AppServiceHost host, Func<bool> condition, string what)
-    {
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (host.OnRequest(_ =>
-        {
-            if (condition())
-            {
-                seen.TrySetResult();
-            }
-        }))
-        {
-            // Subscribed first, then checked: a request cannot fall between the two.
-            if (condition())
-            {
-                seen.TrySetResult();
-            }
-
-            try
-            {
-                await seen.Task.WaitAsync(HangGuard);
-            }
-            catch (TimeoutException)
-            {
-                throw new TimeoutException($"The host's requests never showed that {what} within {HangGuard} (the hang guard).");
-            }
-        }
-    }
+    /// <summary>Completes when <paramref name="condition"/> on the host's state holds (<see cref="AppServiceHost.WaitUntilAsync"/>). Nothing polls.</summary>
+    public static Task WaitForHostAsync(this AppServiceHost host, Func<bool> condition, string what) =>
+        host.WaitUntilAsync(condition, what, HangGuard);
 
     /// <summary>Completes when the host records a request that <paramref name="match"/> accepts (one recorded before the call counts too).</summary>
     public static Task WaitForRequestAsync(this AppServiceHost host, Func<RecordedRequest, bool> match, string what) =>
