@@ -52,7 +52,11 @@ public static class WorkerHostComposition
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
-        var deployment = builder.Services.AddIoMTDeployment(o => configuration.GetSection(Section + ":Rollout").Bind(o));
+        // Each options type is bound from a section under IoMTDeployment and that section is named with UseOptionsSection
+        // (the worker's is its convention section), so a start-up failure names the key this host reads:
+        // IoMTDeployment:Azure:Arm:PollInterval, not the Kudu options' own IoMTDeployment:Kudu:PollInterval.
+        var rollout = configuration.GetSection(Section + ":Rollout");
+        var deployment = builder.Services.AddIoMTDeployment(o => rollout.Bind(o)).UseOptionsSection<RolloutOptions>(rollout.Path);
         var provider = configuration[Section + ":Provider"] is { Length: > 0 } p ? p.Trim() : "local";
         if (string.Equals(provider, "azure", StringComparison.OrdinalIgnoreCase))
         {
@@ -60,7 +64,8 @@ public static class WorkerHostComposition
         }
         else if (string.Equals(provider, "local", StringComparison.OrdinalIgnoreCase))
         {
-            deployment.AddLocalProvider(o => configuration.GetSection(Section + ":Local").Bind(o));
+            var local = configuration.GetSection(Section + ":Local");
+            deployment.AddLocalProvider(o => local.Bind(o)).UseOptionsSection<LocalProviderOptions>(local.Path);
             builder.Services.AddSingleton<RolloutLockProbe>(sp =>
             {
                 var root = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalProviderOptions>>().Value.Root;
@@ -193,9 +198,18 @@ internal static class AzureWorker
         }));
         builder.UseCredential(_ => credential.Value);
 
-        void BindBlobs(BlobArtifactOptions o) => azure.GetSection("Blobs").Bind(o);
-        void BindLock(BlobRolloutLockOptions o) => azure.GetSection("Blobs:Lock").Bind(o);
-        var lockContainer = azure["Blobs:Lock:ContainerName"] is { Length: > 0 } lc ? lc : BlobRolloutLockOptions.DefaultContainerName;
+        // Each adapter's options are bound from their section under IoMTDeployment:Azure, which validation failures name.
+        var blobs = azure.GetSection("Blobs");
+        var blobLock = azure.GetSection("Blobs:Lock");
+        var arm = azure.GetSection("Arm");
+        void BindBlobs(BlobArtifactOptions o) => blobs.Bind(o);
+        void BindLock(BlobRolloutLockOptions o) => blobLock.Bind(o);
+        builder.UseOptionsSection<BlobArtifactOptions>(blobs.Path)
+            .UseOptionsSection<BlobRolloutLockOptions>(blobLock.Path)
+            .UseOptionsSection<KuduDeployerOptions>(arm.Path)
+            .UseOptionsSection<RunFromPackageDeployerOptions>(arm.Path)
+            .UseOptionsSection<ArmConnectorInventoryOptions>(arm.Path);
+        var lockContainer = blobLock["ContainerName"] is { Length: > 0 } lc ? lc : BlobRolloutLockOptions.DefaultContainerName;
         BlobServiceClient lockService;
         if (Value("Blobs:ConnectionString") is { } connectionString)
         {
@@ -240,32 +254,34 @@ internal static class AzureWorker
             };
             return accountKey is not null ? new CosmosClient(endpoint, accountKey, options) : new CosmosClient(endpoint, credential.Value, options);
         });
+        var versionStore = azure.GetSection("Cosmos:VersionStore");
         builder.AddCosmosVersionStore(o =>
         {
-            azure.GetSection("Cosmos:VersionStore").Bind(o);
+            versionStore.Bind(o);
             o.DatabaseName = database;
-        });
+        }).UseOptionsSection<CosmosVersionStoreOptions>(versionStore.Path);
 
         if (string.Equals(Value("Inventory"), "arm", StringComparison.OrdinalIgnoreCase))
         {
-            builder.AddArmConnectorInventory(o => azure.GetSection("Arm").Bind(o));
+            builder.AddArmConnectorInventory(o => arm.Bind(o));
         }
         else
         {
+            var connectors = azure.GetSection("Cosmos:Connectors");
             builder.AddCosmosConnectorInventory(o =>
             {
-                azure.GetSection("Cosmos:Connectors").Bind(o);
+                connectors.Bind(o);
                 o.DatabaseName = database;
-            });
+            }).UseOptionsSection<CosmosConnectorInventoryOptions>(connectors.Path);
         }
 
         if (string.Equals(Value("Deployer"), "runfrompackage", StringComparison.OrdinalIgnoreCase))
         {
-            builder.AddRunFromPackageDeployer(o => azure.GetSection("Arm").Bind(o));
+            builder.AddRunFromPackageDeployer(o => arm.Bind(o));
         }
         else
         {
-            builder.AddKuduDeployer(o => azure.GetSection("Arm").Bind(o));
+            builder.AddKuduDeployer(o => arm.Bind(o));
         }
     }
 }

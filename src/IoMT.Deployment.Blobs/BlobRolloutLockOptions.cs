@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using IoMT.Deployment.Composition;
+using static IoMT.Deployment.Composition.DeploymentOptionsValidation;
 
 namespace IoMT.Deployment.Blobs;
 
@@ -70,16 +71,14 @@ public sealed class BlobRolloutLockOptions : IValidatableObject
         if (RenewInterval >= LeaseDuration)
         {
             yield return new ValidationResult(
-                $"{Key(nameof(RenewInterval))} ({RenewInterval}) must be shorter than {Key(nameof(LeaseDuration))} ({LeaseDuration}), or the lease expires between renewals.",
+                $"{Key(validationContext, nameof(RenewInterval))} ({RenewInterval}) must be shorter than {Key(validationContext, nameof(LeaseDuration))} ({LeaseDuration}), or the lease expires between renewals.",
                 [nameof(RenewInterval)]);
         }
         else if (RenewInterval + SafetyMargin >= LeaseDuration)
         {
             yield return new ValidationResult(
-                $"{Key(nameof(RenewInterval))} ({RenewInterval}) plus {Key(nameof(SafetyMargin))} ({SafetyMargin}) must be shorter than {Key(nameof(LeaseDuration))} ({LeaseDuration}), or a renewal has no time left before the lease is given up.",
+                $"{Key(validationContext, nameof(RenewInterval))} ({RenewInterval}) plus {Key(validationContext, nameof(SafetyMargin))} ({SafetyMargin}) must be shorter than {Key(validationContext, nameof(LeaseDuration))} ({LeaseDuration}), or a renewal has no time left before the lease is given up.",
                 [nameof(RenewInterval), nameof(SafetyMargin)]);
         }
     }
-
-    private string Key(string member) => DeploymentOptionsValidation.Key(this, member);
 }

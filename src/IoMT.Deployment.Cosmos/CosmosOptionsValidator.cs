@@ -7,16 +7,19 @@ namespace IoMT.Deployment.Cosmos;
 
 /// <summary>
 /// Checks what DataAnnotations cannot: how the account is reached, and the inventory's queries. Messages name the
-/// setting by its configuration key, as the annotations' do; the account key is never repeated.
+/// setting by its configuration key, as the annotations' do (in the host's section, when it named one with
+/// <c>UseOptionsSection</c>); the account key is never repeated.
 /// </summary>
 /// <typeparam name="TOptions">The adapter's options.</typeparam>
-internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services) : IValidateOptions<TOptions>
+internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services, IEnumerable<OptionsSection<TOptions>> sections) : IValidateOptions<TOptions>
     where TOptions : CosmosContainerOptions
 {
+    private readonly string? _section = sections.LastOrDefault()?.Name;
+
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string Key(string member) => DeploymentOptionsValidation.Key(options, member);
+        string Key(string member) => DeploymentOptionsValidation.Key(options, member, _section);
         var failures = new List<string>();
         if (options.AccountEndpoint is null)
         {

@@ -254,7 +254,7 @@ internal sealed class CosmosClientSource<TOptions> : IDisposable
         if (value.AccountEndpoint is null)
         {
             Client = (CosmosClient?)services.GetService(typeof(CosmosClient)) ?? throw new InvalidOperationException(
-                $"{DeploymentOptionsValidation.Key(value, nameof(value.AccountEndpoint))} is not set and no CosmosClient is registered in the service collection: set one of them.");
+                $"{DeploymentOptionsValidation.Key(value, nameof(value.AccountEndpoint), HostSection(services))} is not set and no CosmosClient is registered in the service collection: set one of them.");
         }
         else
         {
@@ -264,6 +264,10 @@ internal sealed class CosmosClientSource<TOptions> : IDisposable
     }
 
     public CosmosClient Client { get; }
+
+    // The section the host binds the options from (UseOptionsSection), or null for the options' own.
+    private static string? HostSection(IServiceProvider services) =>
+        (services.GetService(typeof(IEnumerable<OptionsSection<TOptions>>)) as IEnumerable<OptionsSection<TOptions>>)?.LastOrDefault()?.Name;
 
     public static CosmosClient Create(CosmosContainerOptions options, Func<Azure.Core.TokenCredential>? credential = null)
     {

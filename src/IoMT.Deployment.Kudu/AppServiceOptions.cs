@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Azure.Core.Pipeline;
 using IoMT.Deployment.Composition;
+using static IoMT.Deployment.Composition.DeploymentOptionsValidation;
 
 namespace IoMT.Deployment.Kudu;
 
@@ -76,20 +77,15 @@ public abstract class AppServiceOptions : IValidatableObject
         if (ArmEndpoint is not null && (!ArmEndpoint.IsAbsoluteUri || ArmEndpoint.Scheme != Uri.UriSchemeHttps))
         {
             yield return new ValidationResult(
-                $"{Key(nameof(ArmEndpoint))} must be an absolute https URI (bearer tokens are only sent over TLS); got '{ArmEndpoint}'.",
+                $"{Key(validationContext, nameof(ArmEndpoint))} must be an absolute https URI (bearer tokens are only sent over TLS); got '{ArmEndpoint}'.",
                 [nameof(ArmEndpoint)]);
         }
 
         if (MaxRetryDelay < RetryDelay)
         {
-            yield return new ValidationResult($"{Key(nameof(MaxRetryDelay))} must not be shorter than {Key(nameof(RetryDelay))}.", [nameof(MaxRetryDelay), nameof(RetryDelay)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(MaxRetryDelay))} must not be shorter than {Key(validationContext, nameof(RetryDelay))}.", [nameof(MaxRetryDelay), nameof(RetryDelay)]);
         }
     }
-
-    /// <summary>Gets the configuration key of a setting of these options, in their own section (<see cref="OptionsSectionAttribute"/>).</summary>
-    /// <param name="member">The setting.</param>
-    /// <returns>The key, such as <c>IoMTDeployment:Kudu:ArmEndpoint</c>.</returns>
-    private protected string Key(string member) => DeploymentOptionsValidation.Key(this, member);
 }
 
 /// <summary>Options of the Kudu zip-deploy deployer (<c>AddKuduDeployer</c>).</summary>
@@ -167,7 +163,7 @@ public sealed class RunFromPackageDeployerOptions : AppServiceOptions
         if (ManagedIdentityResourceId is not null && !ManagedIdentityResourceId.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase))
         {
             yield return new ValidationResult(
-                $"{Key(nameof(ManagedIdentityResourceId))} must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}) or null.",
+                $"{Key(validationContext, nameof(ManagedIdentityResourceId))} must be a resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}) or null.",
                 [nameof(ManagedIdentityResourceId)]);
         }
     }
@@ -217,22 +213,22 @@ public sealed class ArmConnectorInventoryOptions : AppServiceOptions
 
         if (SubscriptionId is not null && !Guid.TryParse(SubscriptionId, out _))
         {
-            yield return new ValidationResult($"{Key(nameof(SubscriptionId))} must be a subscription GUID; got '{SubscriptionId}'.", [nameof(SubscriptionId)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(SubscriptionId))} must be a subscription GUID; got '{SubscriptionId}'.", [nameof(SubscriptionId)]);
         }
 
         if (ResourceGroup is not null && string.IsNullOrWhiteSpace(ResourceGroup))
         {
-            yield return new ValidationResult($"{Key(nameof(ResourceGroup))} must be null (the whole subscription) or a resource group name.", [nameof(ResourceGroup)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(ResourceGroup))} must be null (the whole subscription) or a resource group name.", [nameof(ResourceGroup)]);
         }
 
         if (RequiredTagValue is not null && RequiredTagName is null)
         {
-            yield return new ValidationResult($"{Key(nameof(RequiredTagValue))} is set but {Key(nameof(RequiredTagName))} is not.", [nameof(RequiredTagValue), nameof(RequiredTagName)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(RequiredTagValue))} is set but {Key(validationContext, nameof(RequiredTagName))} is not.", [nameof(RequiredTagValue), nameof(RequiredTagName)]);
         }
 
         if (!Enum.IsDefined(ConnectorId))
         {
-            yield return new ValidationResult($"{Key(nameof(ConnectorId))} must be SiteName or ResourceId; got '{ConnectorId}'.", [nameof(ConnectorId)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(ConnectorId))} must be SiteName or ResourceId; got '{ConnectorId}'.", [nameof(ConnectorId)]);
         }
     }
 }

@@ -5,6 +5,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using IoMT.Deployment.Composition;
+using static IoMT.Deployment.Composition.DeploymentOptionsValidation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -80,19 +81,19 @@ public sealed class ApplicationInsightsFailureRateSignalOptions : AppServiceOpti
 
         if (QueryEndpoint is { } endpoint && (!endpoint.IsAbsoluteUri || endpoint.Scheme != Uri.UriSchemeHttps))
         {
-            yield return new ValidationResult($"{Key(nameof(QueryEndpoint))} must be an absolute https URI such as {DefaultQueryEndpoint}; got '{endpoint}'.", [nameof(QueryEndpoint)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(QueryEndpoint))} must be an absolute https URI such as {DefaultQueryEndpoint}; got '{endpoint}'.", [nameof(QueryEndpoint)]);
         }
 
         if (DefaultAppId is not null && !Guid.TryParse(DefaultAppId, out _))
         {
-            yield return new ValidationResult($"{Key(nameof(DefaultAppId))} must be an Application Insights application id (a GUID); got '{DefaultAppId}'.", [nameof(DefaultAppId)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(DefaultAppId))} must be an Application Insights application id (a GUID); got '{DefaultAppId}'.", [nameof(DefaultAppId)]);
         }
 
         foreach (var (connector, appId) in AppIds)
         {
             if (!Guid.TryParse(appId, out _))
             {
-                yield return new ValidationResult($"{Key($"{nameof(AppIds)}:{connector}")} must be an Application Insights application id (a GUID); got '{appId}'.", [nameof(AppIds)]);
+                yield return new ValidationResult($"{Key(validationContext, $"{nameof(AppIds)}:{connector}")} must be an Application Insights application id (a GUID); got '{appId}'.", [nameof(AppIds)]);
             }
         }
     }

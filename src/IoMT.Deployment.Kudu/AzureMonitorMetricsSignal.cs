@@ -6,6 +6,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using IoMT.Deployment.Composition;
+using static IoMT.Deployment.Composition.DeploymentOptionsValidation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -135,13 +136,13 @@ public sealed class AzureMonitorMetricsSignalOptions : AppServiceOptions
                 || !Uri.TryCreate(MetricsBatchEndpoint.Replace("{region}", "region", StringComparison.Ordinal), UriKind.Absolute, out _)))
         {
             yield return new ValidationResult(
-                $"{Key(nameof(MetricsBatchEndpoint))} must be an absolute https URI template such as https://{{region}}.metrics.monitor.azure.com; got '{MetricsBatchEndpoint}'.",
+                $"{Key(validationContext, nameof(MetricsBatchEndpoint))} must be an absolute https URI template such as https://{{region}}.metrics.monitor.azure.com; got '{MetricsBatchEndpoint}'.",
                 [nameof(MetricsBatchEndpoint)]);
         }
 
         if (string.Equals(ErrorMetric, VolumeMetric, StringComparison.OrdinalIgnoreCase))
         {
-            yield return new ValidationResult($"{Key(nameof(ErrorMetric))} and {Key(nameof(VolumeMetric))} must differ.", [nameof(ErrorMetric), nameof(VolumeMetric)]);
+            yield return new ValidationResult($"{Key(validationContext, nameof(ErrorMetric))} and {Key(validationContext, nameof(VolumeMetric))} must differ.", [nameof(ErrorMetric), nameof(VolumeMetric)]);
         }
     }
 }

@@ -71,7 +71,7 @@ public sealed class AdapterCompositionTests
             if (Limit < Count)
             {
                 yield return new ValidationResult(
-                    $"{IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(this, nameof(Limit))} must not be less than {IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(this, nameof(Count))}.",
+                    $"{IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(validationContext, nameof(Limit))} must not be less than {IoMT.Deployment.Composition.DeploymentOptionsValidation.Key(validationContext, nameof(Count))}.",
                     [nameof(Limit)]);
             }
         }

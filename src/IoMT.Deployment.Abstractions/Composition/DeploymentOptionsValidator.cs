@@ -5,17 +5,29 @@ namespace IoMT.Deployment.Composition;
 /// <summary>
 /// The validator every package registers for its options (through <c>AddValidatedOptions</c>): DataAnnotations and
 /// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> through
-/// <see cref="DeploymentOptionsValidation.Failures{TOptions}(TOptions)"/>, the same messages as an adapter's constructor
-/// gives, each naming the setting by its configuration key (<see cref="OptionsSectionAttribute"/>).
+/// <see cref="DeploymentOptionsValidation.Failures{TOptions}(TOptions, string?)"/>, the same messages as an adapter's
+/// constructor gives, each naming the setting by its configuration key: in the section the host binds the options from
+/// (<c>UseOptionsSection&lt;TOptions&gt;(section)</c>, the last one registered), else in the one the options class names
+/// (<see cref="OptionsSectionAttribute"/>).
 /// </summary>
 /// <typeparam name="TOptions">The options type.</typeparam>
 public sealed class DeploymentOptionsValidator<TOptions> : IValidateOptions<TOptions>
     where TOptions : class
 {
+    private readonly string? _section;
+
+    /// <summary>Initializes a new instance of the <see cref="DeploymentOptionsValidator{TOptions}"/> class.</summary>
+    /// <param name="sections">The sections the host registered for <typeparamref name="TOptions"/>, in order; the last wins, none for the options class's own.</param>
+    public DeploymentOptionsValidator(IEnumerable<OptionsSection<TOptions>> sections)
+    {
+        ArgumentNullException.ThrowIfNull(sections);
+        _section = sections.LastOrDefault()?.Name;
+    }
+
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {
-        var failures = DeploymentOptionsValidation.Failures(options);
+        var failures = DeploymentOptionsValidation.Failures(options, _section);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

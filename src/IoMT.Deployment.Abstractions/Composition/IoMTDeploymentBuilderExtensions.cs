@@ -52,7 +52,8 @@ public static class IoMTDeploymentBuilderExtensions
     /// Registers <typeparamref name="TOptions"/> with the configuration callback, validated at start-up and when first
     /// resolved by its DataAnnotations and <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>, with
     /// one validator however often it is called. Each failure reads as the message the options class wrote, naming the
-    /// setting by its configuration key (<see cref="OptionsSectionAttribute"/>).
+    /// setting by its configuration key: under the section of <see cref="UseOptionsSection{TOptions}(IIoMTDeploymentBuilder, string)"/>
+    /// when the host named one, else under the options class's own (<see cref="OptionsSectionAttribute"/>).
     /// </summary>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="builder">The builder.</param>
@@ -88,6 +89,27 @@ public static class IoMTDeploymentBuilderExtensions
         var options = builder.AddValidatedOptions(configure);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
         return options;
+    }
+
+    /// <summary>
+    /// Says that the host binds <typeparamref name="TOptions"/> from <paramref name="section"/> rather than from the
+    /// options class's convention section (<see cref="OptionsSectionAttribute"/>): validation failures then name keys
+    /// under it, in the DataAnnotations messages, the <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>
+    /// rules and the adapters' own validators alike (<c>Azure:Arm:PollInterval must be …</c> for a host that binds the
+    /// Kudu deployer's options from <c>Azure:Arm</c>). It binds nothing: the host still binds the section in its
+    /// configuration callback. May be called before or after the adapter is added; a later call replaces the section.
+    /// An adapter's constructor, given options without dependency injection, still names the convention section.
+    /// </summary>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="section">The configuration section the host binds <typeparamref name="TOptions"/> from, such as <c>Azure:Arm</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IIoMTDeploymentBuilder UseOptionsSection<TOptions>(this IIoMTDeploymentBuilder builder, string section)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(new OptionsSection<TOptions>(section));
+        return builder;
     }
 
     /// <summary>

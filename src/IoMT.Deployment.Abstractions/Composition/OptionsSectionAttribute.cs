@@ -6,8 +6,10 @@ namespace IoMT.Deployment.Composition;
 /// key: a DataAnnotations message written as <c>"{0} must be between 1 and 50."</c> reads
 /// <c>IoMTDeployment:Kudu:MaxRetries must be between 1 and 50.</c>, and an
 /// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> names its keys with
-/// <see cref="DeploymentOptionsValidation.Key(object, string)"/>. Attributes on a base class shared by several options
-/// classes thus name each class's own section.
+/// <see cref="DeploymentOptionsValidation.Key(System.ComponentModel.DataAnnotations.ValidationContext, string)"/>. Attributes on a
+/// base class shared by several options classes thus name each class's own section. A host that binds the options from a
+/// section of its own says so with <c>UseOptionsSection&lt;TOptions&gt;(section)</c> on the builder, and validation
+/// names keys under that section instead (<see cref="OptionsSection{TOptions}"/>).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = true)]
 public sealed class OptionsSectionAttribute : Attribute

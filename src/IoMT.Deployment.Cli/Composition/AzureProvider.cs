@@ -37,7 +37,10 @@ namespace IoMT.Deployment.Cli.Composition;
 internal static class AzureProvider
 {
     private const string Blobs = "Azure:Blobs";
+    private const string BlobLock = Blobs + ":Lock";
     private const string Cosmos = "Azure:Cosmos";
+    private const string VersionStore = Cosmos + ":VersionStore";
+    private const string Connectors = Cosmos + ":Connectors";
     private const string Arm = "Azure:Arm";
     private const string Throttle = "Azure:Throttle";
     private const string HostStatusGate = "Azure:Gates:HostStatus";
@@ -66,7 +69,9 @@ internal static class AzureProvider
         }));
         builder.UseCredential(_ => credential.Value);
 
+        // Each options type is bound from the tool's own section and named by it in validation failures (UseOptionsSection).
         void BindBlobs(BlobArtifactOptions o) => configuration.GetSection(Blobs).Bind(o);
+        builder.UseOptionsSection<BlobArtifactOptions>(Blobs);
 
         // The read side and the lock fail within StoreTimeout when storage is down or silent; the publisher keeps the
         // client's defaults, as an upload's blocks may legitimately take longer than a fraction of it.
@@ -88,7 +93,8 @@ internal static class AzureProvider
             return;
         }
 
-        void BindLock(BlobRolloutLockOptions o) => configuration.GetSection(Blobs + ":Lock").Bind(o);
+        void BindLock(BlobRolloutLockOptions o) => configuration.GetSection(BlobLock).Bind(o);
+        builder.UseOptionsSection<BlobRolloutLockOptions>(BlobLock);
         Composed(() =>
         {
             if (settings.BlobConnectionString is { } cs)
@@ -106,32 +112,32 @@ internal static class AzureProvider
         services.AddSingleton(_ => CreateCosmosClient(settings, credential));
         builder.AddCosmosVersionStore(o =>
         {
-            configuration.GetSection(Cosmos + ":VersionStore").Bind(o);
+            configuration.GetSection(VersionStore).Bind(o);
             o.DatabaseName = settings.CosmosDatabase;
             o.OperationTimeout ??= settings.StoreTimeout;
-        });
+        }).UseOptionsSection<CosmosVersionStoreOptions>(VersionStore);
 
         if (settings.Inventory == AzureSettings.ArmInventory)
         {
-            builder.AddArmConnectorInventory(o => configuration.GetSection(Arm).Bind(o));
+            builder.AddArmConnectorInventory(o => configuration.GetSection(Arm).Bind(o)).UseOptionsSection<ArmConnectorInventoryOptions>(Arm);
         }
         else
         {
             builder.AddCosmosConnectorInventory(o =>
             {
-                configuration.GetSection(Cosmos + ":Connectors").Bind(o);
+                configuration.GetSection(Connectors).Bind(o);
                 o.DatabaseName = settings.CosmosDatabase;
                 o.OperationTimeout ??= settings.StoreTimeout;
-            });
+            }).UseOptionsSection<CosmosConnectorInventoryOptions>(Connectors);
         }
 
         if (settings.Deployer == AzureSettings.RunFromPackageDeployer)
         {
-            builder.AddRunFromPackageDeployer(o => configuration.GetSection(Arm).Bind(o));
+            builder.AddRunFromPackageDeployer(o => configuration.GetSection(Arm).Bind(o)).UseOptionsSection<RunFromPackageDeployerOptions>(Arm);
         }
         else
         {
-            builder.AddKuduDeployer(o => configuration.GetSection(Arm).Bind(o));
+            builder.AddKuduDeployer(o => configuration.GetSection(Arm).Bind(o)).UseOptionsSection<KuduDeployerOptions>(Arm);
         }
 
         // The gates read the same ARM endpoint as the deployer, then their own sections.
@@ -141,7 +147,7 @@ internal static class AzureProvider
             {
                 configuration.GetSection(Arm).Bind(o);
                 configuration.GetSection(HostStatusGate).Bind(o);
-            });
+            }).UseOptionsSection<FunctionsHostStatusSignalOptions>(HostStatusGate);
         }
 
         if (settings.MetricsGate)
@@ -150,13 +156,13 @@ internal static class AzureProvider
             {
                 configuration.GetSection(Arm).Bind(o);
                 configuration.GetSection(MetricsGate).Bind(o);
-            });
+            }).UseOptionsSection<AzureMonitorMetricsSignalOptions>(MetricsGate);
         }
 
         // Last, so it wraps the rollout policy and meters every App Service adapter registered above.
         if (settings.Throttle)
         {
-            builder.AddArmSubscriptionThrottle(o => configuration.GetSection(Throttle).Bind(o));
+            builder.AddArmSubscriptionThrottle(o => configuration.GetSection(Throttle).Bind(o)).UseOptionsSection<ArmSubscriptionThrottleOptions>(Throttle);
         }
     }
 

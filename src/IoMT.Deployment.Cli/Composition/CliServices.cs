@@ -1,7 +1,4 @@
-using IoMT.Deployment.Blobs;
 using IoMT.Deployment.Cli.Logging;
-using IoMT.Deployment.Cosmos;
-using IoMT.Deployment.Kudu;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -26,6 +23,9 @@ internal enum CommandNeeds
 /// <summary>Composes the engine and the adapters through the same DI entry point as any host.</summary>
 internal static class CliServices
 {
+    private const string RolloutSection = "Rollout";
+    private const string LocalSection = "Local";
+
     /// <summary>Builds the service provider for a command and validates every option at once, as a host does at start.</summary>
     /// <param name="settings">The top-level settings.</param>
     /// <param name="configuration">The whole configuration (adapter sections included).</param>
@@ -58,14 +58,14 @@ internal static class CliServices
 
         var builder = services.AddIoMTDeployment(o =>
         {
-            configuration.GetSection("Rollout").Bind(o);
+            configuration.GetSection(RolloutSection).Bind(o);
             if (settings.MaxParallel is { } maxParallel)
             {
                 o.MaxParallelism = maxParallel;
             }
 
             o.Actor = settings.Actor;
-        });
+        }).UseOptionsSection<RolloutOptions>(RolloutSection);
 
         if (settings.Provider == CliSettings.AzureProvider)
         {
@@ -73,6 +73,7 @@ internal static class CliServices
         }
         else
         {
+            builder.UseOptionsSection<LocalProviderOptions>(LocalSection);
             if (need == CommandNeeds.Publisher)
             {
                 // The delivery step gets the write side only, as the pipeline's identity would.
@@ -98,15 +99,18 @@ internal static class CliServices
         }
     }
 
-    /// <summary>Describes invalid settings, naming each with the key the tool reads (<c>Local:MaxEntries</c>, <c>Azure:Arm:MaxRetries</c>).</summary>
+    /// <summary>
+    /// Describes invalid settings. Each names the key the tool reads (<c>Local:MaxEntries</c>, <c>Azure:Arm:MaxRetries</c>):
+    /// every options type is composed with <c>UseOptionsSection</c> naming the tool's section.
+    /// </summary>
     /// <param name="exception">The validation failure.</param>
     /// <returns>The message.</returns>
     public static string InvalidSettingsMessage(Exception exception)
     {
         var failures = exception switch
         {
-            OptionsValidationException validation => Describe(validation),
-            AggregateException aggregate => aggregate.InnerExceptions.SelectMany(e => e is OptionsValidationException v ? Describe(v) : [e.Message]),
+            OptionsValidationException validation => validation.Failures,
+            AggregateException aggregate => aggregate.InnerExceptions.SelectMany(e => e is OptionsValidationException v ? v.Failures : [e.Message]),
             _ => [exception.Message],
         };
 
@@ -115,39 +119,12 @@ internal static class CliServices
             + "Settings come from flags, then IOMT_DEPLOY__{SECTION}__{KEY} environment variables (e.g. IOMT_DEPLOY__LOCAL__MAXENTRIES), then the --config file.";
     }
 
-    // The options classes name each setting by its key in their convention section (SectionName); the tool reads them
-    // from its own sections, so every key in a message is swapped for the tool's.
-    private static readonly (Type Options, string ConventionSection, string CliSection)[] Sections =
-    [
-        (typeof(RolloutOptions), RolloutOptions.SectionName, "Rollout"),
-        (typeof(LocalProviderOptions), LocalProviderOptions.SectionName, "Local"),
-        (typeof(BlobArtifactOptions), BlobArtifactOptions.SectionName, "Azure:Blobs"),
-        (typeof(BlobRolloutLockOptions), BlobRolloutLockOptions.SectionName, "Azure:Blobs:Lock"),
-        (typeof(CosmosVersionStoreOptions), CosmosVersionStoreOptions.SectionName, "Azure:Cosmos:VersionStore"),
-        (typeof(CosmosConnectorInventoryOptions), CosmosConnectorInventoryOptions.SectionName, "Azure:Cosmos:Connectors"),
-        (typeof(KuduDeployerOptions), KuduDeployerOptions.SectionName, "Azure:Arm"),
-        (typeof(RunFromPackageDeployerOptions), RunFromPackageDeployerOptions.SectionName, "Azure:Arm"),
-        (typeof(ArmConnectorInventoryOptions), ArmConnectorInventoryOptions.SectionName, "Azure:Arm"),
-        (typeof(ArmSubscriptionThrottleOptions), ArmSubscriptionThrottleOptions.SectionName, "Azure:Throttle"),
-        (typeof(FunctionsHostStatusSignalOptions), FunctionsHostStatusSignalOptions.SectionName, "Azure:Gates:HostStatus"),
-        (typeof(AzureMonitorMetricsSignalOptions), AzureMonitorMetricsSignalOptions.SectionName, "Azure:Gates:Metrics"),
-    ];
-
-    // Options the table does not know keep their messages as written.
-    private static IEnumerable<string> Describe(OptionsValidationException validation)
-    {
-        var section = Sections.FirstOrDefault(s => s.Options == validation.OptionsType);
-        return validation.Failures.Select(message => section.Options is null
-            ? message
-            : message.Replace(section.ConventionSection + ":", section.CliSection + ":", StringComparison.Ordinal));
-    }
-
     private static void ConfigureLocal(IServiceCollection services, CliSettings settings, IConfiguration configuration) =>
         services.Configure<LocalProviderOptions>(o => BindLocal(o, settings, configuration));
 
     private static void BindLocal(LocalProviderOptions options, CliSettings settings, IConfiguration configuration)
     {
-        configuration.GetSection("Local").Bind(options);
+        configuration.GetSection(LocalSection).Bind(options);
         options.Root = settings.Root;
     }
 }

@@ -1,12 +1,17 @@
 using System.Globalization;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Options;
 
 namespace IoMT.Deployment;
 
-/// <summary>Checks the wave plan at start-up; every message names the setting's key.</summary>
-internal sealed class RolloutOptionsValidator : IValidateOptions<RolloutOptions>
+/// <summary>
+/// Checks the wave plan at start-up; every message names the setting's key, in the section the host binds the options
+/// from (<c>UseOptionsSection&lt;RolloutOptions&gt;</c>), else in <see cref="RolloutOptions.SectionName"/>.
+/// </summary>
+/// <param name="sections">The sections the host registered for the options; the last wins.</param>
+internal sealed class RolloutOptionsValidator(IEnumerable<OptionsSection<RolloutOptions>> sections) : IValidateOptions<RolloutOptions>
 {
-    private const string Key = RolloutOptions.SectionName;
+    private readonly string _section = sections.LastOrDefault()?.Name ?? RolloutOptions.SectionName;
 
     public ValidateOptionsResult Validate(string? name, RolloutOptions options)
     {
@@ -14,12 +19,12 @@ internal sealed class RolloutOptionsValidator : IValidateOptions<RolloutOptions>
         var errors = new List<string>();
         if (!Enum.IsDefined(options.OnHalt))
         {
-            errors.Add($"{Key}:OnHalt must be 'Rollback' or 'Pause'; '{options.OnHalt}' is not.");
+            errors.Add($"{_section}:OnHalt must be 'Rollback' or 'Pause'; '{options.OnHalt}' is not.");
         }
 
         if (string.IsNullOrEmpty(options.Salt))
         {
-            errors.Add($"{Key}:Salt must not be empty.");
+            errors.Add($"{_section}:Salt must not be empty.");
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -27,7 +32,7 @@ internal sealed class RolloutOptionsValidator : IValidateOptions<RolloutOptions>
         for (var i = 0; i < options.Waves.Count; i++)
         {
             var w = options.Waves[i];
-            var key = string.Create(CultureInfo.InvariantCulture, $"{Key}:Waves:{i}");
+            var key = string.Create(CultureInfo.InvariantCulture, $"{_section}:Waves:{i}");
             if (string.IsNullOrWhiteSpace(w.Name))
             {
                 errors.Add($"{key}:Name is required.");
