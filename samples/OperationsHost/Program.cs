@@ -9,7 +9,10 @@ using IoMT.Deployment.Local;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-var builder = WebApplication.CreateBuilder(args);
+// --seed is a switch of this sample, not configuration: kept out of the command-line configuration, which would read the
+// next argument (say --urls) as its value.
+var seed = args.Contains("--seed");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--seed").ToArray());
 var root = Path.GetFullPath(builder.Configuration["OperationsHost:Root"] ?? Path.Combine(Path.GetTempPath(), "iomt-operations-host"));
 var devKey = DevelopmentTokens.ReadKey(builder.Configuration, builder.Environment);
 
@@ -45,7 +48,7 @@ if (devKey is not null)
     DevelopmentTokens.Map(app, devKey);
 }
 
-if (args.Contains("--seed"))
+if (seed)
 {
     await Seed.RunAsync(app.Services);
 }

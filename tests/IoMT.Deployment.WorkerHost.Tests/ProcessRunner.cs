@@ -28,6 +28,8 @@ public static class Built
 
     public static string WorkerHost => Require(Path.Combine(TestPaths.RepoRoot, "samples", "WorkerHost", "bin", Configuration, "net10.0", "IoMT.Deployment.WorkerHost.dll"));
 
+    public static string OperationsHost => Require(Path.Combine(TestPaths.RepoRoot, "samples", "OperationsHost", "bin", Configuration, "net10.0", "OperationsHost.dll"));
+
     private static string Require(string path) => File.Exists(path)
         ? path
         : throw new InvalidOperationException($"{path} is not built; build the solution (./test.sh does).");
