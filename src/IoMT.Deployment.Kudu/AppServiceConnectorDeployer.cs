@@ -1,4 +1,5 @@
 using Azure.Core;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -33,11 +34,14 @@ public abstract class AppServiceConnectorDeployer : IConnectorDeployer
 
     private protected ILogger Logger { get; }
 
+    /// <summary>The options' value, validated as DI validates it at start (a constructor outside DI gets the same messages).</summary>
     private protected static T ValueOf<T>(IOptions<T> options)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Value;
+        var value = options.Value;
+        DeploymentOptionsValidation.ThrowIfInvalid(value);
+        return value;
     }
 
     /// <inheritdoc/>

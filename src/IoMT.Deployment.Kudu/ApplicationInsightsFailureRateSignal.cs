@@ -128,6 +128,7 @@ public sealed class ApplicationInsightsFailureRateSignal : IConnectorHealthSigna
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options.Value;
+        DeploymentOptionsValidation.ThrowIfInvalid(_options);
         _pipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.QueryScope, timeProvider ?? TimeProvider.System);
         _logger = logger ?? NullLogger<ApplicationInsightsFailureRateSignal>.Instance;
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Core;
+using IoMT.Deployment.Composition;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -47,10 +48,7 @@ public sealed class ArmConnectorInventory : IConnectorInventory
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options.Value;
-        if (string.IsNullOrWhiteSpace(_options.SubscriptionId))
-        {
-            throw new InvalidOperationException("ArmConnectorInventoryOptions.SubscriptionId is required: the subscription whose Function apps are the connectors.");
-        }
+        DeploymentOptionsValidation.ThrowIfInvalid(_options);
 
         _time = timeProvider ?? TimeProvider.System;
         _arm = new AppServiceArmClient(_options, credential, _time);

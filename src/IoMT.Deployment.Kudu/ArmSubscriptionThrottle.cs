@@ -92,6 +92,7 @@ public sealed class ArmSubscriptionThrottle
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        DeploymentOptionsValidation.ThrowIfInvalid(_options);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _random = random;

@@ -203,6 +203,7 @@ public sealed class AzureMonitorMetricsSignal : IConnectorHealthSignal
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options.Value;
+        DeploymentOptionsValidation.ThrowIfInvalid(_options);
         _time = timeProvider ?? TimeProvider.System;
         _arm = new AppServiceArmClient(_options, credential, _time);
         _batchPipeline = AppServiceClientOptions.BuildPipeline(_options, credential, _options.MetricsScope, _time);

@@ -52,6 +52,7 @@ public sealed class FunctionsHostStatusSignal : IConnectorHealthSignal
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
+        DeploymentOptionsValidation.ThrowIfInvalid(options.Value);
         _arm = new AppServiceArmClient(options.Value, credential, timeProvider ?? TimeProvider.System);
         _apiVersion = options.Value.ApiVersion;
         _logger = logger ?? NullLogger<FunctionsHostStatusSignal>.Instance;

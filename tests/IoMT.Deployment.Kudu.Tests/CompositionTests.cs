@@ -177,6 +177,37 @@ public sealed class CompositionTests
     }
 
     [Fact]
+    public void Constructors_outside_DI_refuse_invalid_options_with_the_start_up_messages()
+    {
+        var credential = new Loopback.LoopbackTokenCredential();
+
+        // Each adapter, built by hand, fails as the host would at start: same exception type, same message, same key.
+        Assert.Equal(
+            StartupFailures(b => b.AddKuduDeployer(o => o.PollInterval = TimeSpan.Zero)),
+            Refused(() => new KuduConnectorDeployer(Options.Create(new KuduDeployerOptions { PollInterval = TimeSpan.Zero }), credential)));
+        Assert.Equal(
+            StartupFailures(b => b.AddRunFromPackageDeployer(o => o.MaxRetries = 100)),
+            Refused(() => new RunFromPackageConnectorDeployer(Options.Create(new RunFromPackageDeployerOptions { MaxRetries = 100 }), credential)));
+        Assert.Equal(
+            ["IoMTDeployment:ArmInventory:SubscriptionId is required: the subscription whose Function apps are the connectors."],
+            Refused(() => new ArmConnectorInventory(Options.Create(new ArmConnectorInventoryOptions()), credential)));
+        Assert.Equal(
+            ["IoMTDeployment:ArmThrottle:MaxConcurrentDeploymentsPerSubscription must be between 1 and 10000."],
+            Refused(() => new ArmSubscriptionThrottle(Options.Create(new ArmSubscriptionThrottleOptions { MaxConcurrentDeploymentsPerSubscription = 0 }))));
+        Assert.Equal(
+            StartupFailures(b => b.AddFunctionsHostStatusSignal(o => o.ApiVersion = "latest")),
+            Refused(() => new FunctionsHostStatusSignal(Options.Create(new FunctionsHostStatusSignalOptions { ApiVersion = "latest" }), credential)));
+        Assert.Equal(
+            StartupFailures(b => b.AddAzureMonitorMetricsSignal(o => o.MaxBatchSize = 51)),
+            Refused(() => new AzureMonitorMetricsSignal(Options.Create(new AzureMonitorMetricsSignalOptions { MaxBatchSize = 51 }), credential)));
+        Assert.Equal(
+            StartupFailures(b => b.AddApplicationInsightsFailureRateSignal(o => o.DefaultAppId = "not-a-guid")),
+            Refused(() => new ApplicationInsightsFailureRateSignal(Options.Create(new ApplicationInsightsFailureRateSignalOptions { DefaultAppId = "not-a-guid" }), credential)));
+
+        static List<string> Refused(Func<object> create) => Assert.Throws<OptionsValidationException>(create).Failures.ToList();
+    }
+
+    [Fact]
     public void The_inventory_needs_a_subscription_and_says_so_at_start()
     {
         Assert.Equal(
