@@ -195,28 +195,131 @@ public sealed class SubscriptionThrottleTests
     [Fact]
     public async Task The_rollout_policy_bounds_concurrent_deployments_per_subscription()
     {
+        // The inner policy records what the throttled policy admits, in order, and runs every step at once; each step
+        // waits for the test to finish it. Nothing depends on timing: what is admitted is decided before anything ends.
         var throttle = Throttle(TimeProvider.System, o => o.MaxConcurrentDeploymentsPerSubscription = 3);
-        var policy = new SubscriptionThrottledRolloutPolicy(new ParallelRolloutPolicy(Options.Create(new RolloutOptions { MaxParallelism = 32 })), throttle);
-        var running = new ConcurrentDictionary<string, int>();
-        var peak = new ConcurrentDictionary<string, int>();
+        var inner = new RecordingPolicy();
+        var policy = new SubscriptionThrottledRolloutPolicy(inner, throttle);
         var connectors = Enumerable.Range(0, 24)
             .Select(i => new ConnectorTarget($"c{i}", $"/subscriptions/sub-{i % 2}/resourceGroups/rg/providers/Microsoft.Web/sites/c{i}"))
             .Append(new ConnectorTarget("local"))
             .ToList();
+        var inventoryRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new ConcurrentDictionary<string, TaskCompletionSource>(StringComparer.Ordinal);
+        var running = new ConcurrentDictionary<string, int>();
+        var peak = new ConcurrentDictionary<string, int>();
 
-        var results = await policy.ExecuteAsync(connectors.ToAsyncEnumerable(), async (connector, ct) =>
+        var run = policy.ExecuteAsync(Inventory(connectors, inventoryRead), async (connector, ct) =>
         {
             var subscription = ArmSubscriptionThrottle.SubscriptionOf(connector.ResourceId) ?? "none";
             var now = running.AddOrUpdate(subscription, 1, static (_, n) => n + 1);
             peak.AddOrUpdate(subscription, now, (_, p) => Math.Max(p, now));
-            await Task.Delay(20, ct);
+            await finish.GetOrAdd(connector.Id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
             running.AddOrUpdate(subscription, 0, static (_, n) => n - 1);
             return new ConnectorResult { Connector = connector, Outcome = ConnectorOutcome.Updated };
         });
 
+        // The whole inventory is read while nothing has finished: three of each subscription and the connector without
+        // one are admitted, the other eighteen held back.
+        await inventoryRead.Task.WaitAsync(HangGuard);
+        Assert.Equal(["c0", "c1", "c2", "c3", "c4", "c5", "local"], await inner.AdmittedAsync(7));
+        Assert.Equal(7, inner.Admitted.Count);
+
+        // Each connector that finishes frees its subscription's slot for the next one of that subscription, and only that.
+        var next = new Dictionary<int, int> { [0] = 6, [1] = 7 };
+        foreach (var done in new[] { "c0", "c3", "c1", "c2", "c6" })
+        {
+            var sub = int.Parse(done[1..], System.Globalization.CultureInfo.InvariantCulture) % 2;
+            Finish(done);
+            var admitted = await inner.AdmittedAsync(inner.Admitted.Count + 1);
+            Assert.Equal($"c{next[sub]}", admitted[^1]);
+            next[sub] += 2;
+        }
+
+        foreach (var connector in connectors)
+        {
+            Finish(connector.Id);
+        }
+
+        var results = await run.WaitAsync(HangGuard);
         Assert.Equal(25, results.Count);
         Assert.Equal(3, peak["sub-0"]);
         Assert.Equal(3, peak["sub-1"]);
+
+        void Finish(string id) => finish.GetOrAdd(id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    private static async IAsyncEnumerable<ConnectorTarget> Inventory(IEnumerable<ConnectorTarget> connectors, TaskCompletionSource read)
+    {
+        foreach (var connector in connectors)
+        {
+            await Task.Yield();
+            yield return connector;
+        }
+
+        read.TrySetResult();
+    }
+
+    /// <summary>An inner policy that records each connector as it is admitted and starts its step at once.</summary>
+    private sealed class RecordingPolicy : IRolloutPolicy
+    {
+        private readonly Lock _lock = new();
+        private readonly List<string> _admitted = [];
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<string> Admitted
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return [.. _admitted];
+                }
+            }
+        }
+
+        /// <summary>Completes with the admissions once there are at least <paramref name="count"/>.</summary>
+        public async Task<IReadOnlyList<string>> AdmittedAsync(int count)
+        {
+            while (true)
+            {
+                Task changed;
+                lock (_lock)
+                {
+                    if (_admitted.Count >= count)
+                    {
+                        return [.. _admitted];
+                    }
+
+                    changed = _changed.Task;
+                }
+
+                await changed.WaitAsync(HangGuard);
+            }
+        }
+
+        public async Task<IReadOnlyList<ConnectorResult>> ExecuteAsync(
+            IAsyncEnumerable<ConnectorTarget> connectors,
+            Func<ConnectorTarget, CancellationToken, ValueTask<ConnectorResult>> connectorStep,
+            CancellationToken cancellationToken = default)
+        {
+            var steps = new List<Task<ConnectorResult>>();
+            await foreach (var connector in connectors.WithCancellation(cancellationToken))
+            {
+                TaskCompletionSource changed;
+                lock (_lock)
+                {
+                    _admitted.Add(connector.Id);
+                    changed = _changed;
+                    _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                changed.TrySetResult();
+                steps.Add(Task.Run(() => connectorStep(connector, cancellationToken).AsTask(), cancellationToken));
+            }
+
+            return await Task.WhenAll(steps);
+        }
     }
 
     [Fact]
