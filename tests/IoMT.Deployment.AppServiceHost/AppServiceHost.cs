@@ -50,6 +50,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
     // Every scm host ever served, deleted apps' included: AppFaults.ScmUnreachable outlives the app.
     private readonly ConcurrentDictionary<string, AppServiceApp> _allScmHosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private long _arrivals;
     private readonly ConcurrentDictionary<Task, byte> _background = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _appsLock = new();
@@ -344,7 +345,7 @@ public sealed partial class AppServiceHost : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        var call = new Call(context, _time.GetUtcNow());
+        var call = new Call(context, _time.GetUtcNow(), Interlocked.Increment(ref _arrivals));
         try
         {
             var host = context.Request.Host.Host;
@@ -380,7 +381,10 @@ public sealed partial class AppServiceHost : IAsyncDisposable
                 call.Dropped ? 0 : context.Response.StatusCode,
                 call.Audience,
                 call.Token is not null,
-                call.RequestBytes);
+                call.RequestBytes)
+            {
+                Sequence = call.Sequence,
+            };
             _requests.Enqueue(recorded);
             NotifyObservers(recorded);
         }
@@ -1013,11 +1017,13 @@ public sealed partial class AppServiceHost : IAsyncDisposable
         await response.Body.WriteAsync(bytes, call.Context.RequestAborted).ConfigureAwait(false);
     }
 
-    private sealed class Call(HttpContext context, DateTimeOffset at)
+    private sealed class Call(HttpContext context, DateTimeOffset at, long sequence)
     {
         public HttpContext Context { get; } = context;
 
         public DateTimeOffset At { get; } = at;
+
+        public long Sequence { get; } = sequence;
 
         public bool IsScm { get; set; }
 

@@ -64,4 +64,12 @@ public sealed record RecordedRequest(
     int StatusCode,
     string? TokenAudience,
     bool HadBearerToken,
-    long RequestBytes);
+    long RequestBytes)
+{
+    /// <summary>
+    /// Gets the request's place in the order the host received requests (1, 2, …). The log holds requests in the order
+    /// they were answered, and a client may have the answer (and send its next request) before the answer is logged;
+    /// with a clock that stands still, <see cref="At"/> ties. Order one client's requests by this.
+    /// </summary>
+    public long Sequence { get; init; }
+}

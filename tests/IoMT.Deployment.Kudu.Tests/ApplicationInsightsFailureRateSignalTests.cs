@@ -125,7 +125,7 @@ public sealed class ApplicationInsightsFailureRateSignalTests(AppServiceHostFixt
         var health = await Signal().GetHealthAsync(Query(app, insights.AppId));
 
         Assert.Equal(HealthStatus.Healthy, health.Status);
-        Assert.Equal([429, 200], _host.RequestLog.Where(r => r.App == insights.AppId).Select(r => r.StatusCode));
+        Assert.Equal([429, 200], _host.RequestLog.Where(r => r.App == insights.AppId).OrderBy(r => r.Sequence).Select(r => r.StatusCode));
     }
 
     [Fact]

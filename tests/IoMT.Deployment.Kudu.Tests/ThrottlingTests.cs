@@ -49,14 +49,15 @@ public sealed class ThrottlingTests
             Assert.Equal(package.Sha256, app.DeployedPackageSha256);
             Assert.Equal(app.Settings["KEEP"], apps.IndexOf(app).ToString(CultureInfo.InvariantCulture));
 
-            // Each app's calls are sequential: the call after a 429 must come at least Retry-After later on the clock.
-            var calls = log.Where(r => r.App == app.Name).OrderBy(r => r.At).ToList();
+            // Each app's calls are sequential (in the order the host received them): the call after a 429 must come at
+            // least Retry-After later on the clock.
+            var calls = log.Where(r => r.App == app.Name).OrderBy(r => r.Sequence).ToList();
             for (var i = 0; i < calls.Count - 1; i++)
             {
                 if (calls[i].StatusCode == 429)
                 {
                     retries++;
-                    Assert.True(calls[i + 1].At - calls[i].At >= TimeSpan.FromSeconds(1), $"{app.Name}: a retry came {(calls[i + 1].At - calls[i].At).TotalMilliseconds} ms after a 429 with Retry-After: 1");
+                    Assert.True(calls[i + 1].At - calls[i].At >= TimeSpan.FromSeconds(1), $"{app.Name}: a retry came {(calls[i + 1].At - calls[i].At).TotalMilliseconds} ms after a 429 with Retry-After: 1\n{string.Join('\n', calls.Select(c => $"#{c.Sequence} {c.At:HH:mm:ss.fffffff} {c.Method} {c.Route} {c.StatusCode}"))}");
                 }
             }
         }
@@ -81,6 +82,9 @@ public sealed class ThrottlingTests
         var wait = await time.NextTimerAsync(cancel.Token);
         Assert.Equal(TimeSpan.FromSeconds(30), wait);
         Assert.False(read.IsCompleted, "the read waits for the retry");
+
+        // The client can hold the answer before the host has logged it: wait for the log, then check it holds one request.
+        await host.WaitUntilAsync(() => host.RequestLog.Any(r => r.App == app.Name), "the 429 is logged", Timeout);
         Assert.Single(host.RequestLog, r => r.App == app.Name);
 
         time.Advance(TimeSpan.FromSeconds(29));
@@ -88,7 +92,7 @@ public sealed class ThrottlingTests
         time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal("7", await read.WaitAsync(cancel.Token));
-        var calls = host.RequestLog.Where(r => r.App == app.Name).ToList();
+        var calls = host.RequestLog.Where(r => r.App == app.Name).OrderBy(r => r.Sequence).ToList();
         Assert.Equal([429, 200], calls.Select(r => r.StatusCode));
         Assert.Equal(TimeSpan.FromSeconds(30), calls[1].At - calls[0].At);
     }
@@ -105,7 +109,7 @@ public sealed class ThrottlingTests
         var ex = await Assert.ThrowsAsync<RequestFailedException>(() => deployer.GetProjectVersionAsync(Target(app)).WaitAsync(Timeout));
 
         Assert.Equal(429, ex.Status);
-        var calls = host.RequestLog.Where(r => r.App == app.Name).ToList();
+        var calls = host.RequestLog.Where(r => r.App == app.Name).OrderBy(r => r.Sequence).ToList();
         Assert.Equal(4, calls.Count);
         Assert.All(calls.Zip(calls.Skip(1)), pair => Assert.True(pair.Second.At - pair.First.At >= TimeSpan.FromSeconds(2), "each retry waited for Retry-After"));
         Assert.Equal(6, app.Faults.TooManyRequests);
