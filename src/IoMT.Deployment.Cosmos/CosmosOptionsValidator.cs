@@ -11,10 +11,10 @@ namespace IoMT.Deployment.Cosmos;
 /// <c>UseOptionsSection</c>); the account key is never repeated.
 /// </summary>
 /// <typeparam name="TOptions">The adapter's options.</typeparam>
-internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services, IEnumerable<OptionsSection<TOptions>> sections) : IValidateOptions<TOptions>
+internal sealed class CosmosOptionsValidator<TOptions>(IServiceProviderIsService services, OptionsSection<TOptions>? section = null) : IValidateOptions<TOptions>
     where TOptions : CosmosContainerOptions
 {
-    private readonly string? _section = sections.LastOrDefault()?.Name;
+    private readonly string? _section = section?.Name;
 
     public ValidateOptionsResult Validate(string? name, TOptions options)
     {

@@ -267,7 +267,7 @@ internal sealed class CosmosClientSource<TOptions> : IDisposable
 
     // The section the host binds the options from (UseOptionsSection), or null for the options' own.
     private static string? HostSection(IServiceProvider services) =>
-        (services.GetService(typeof(IEnumerable<OptionsSection<TOptions>>)) as IEnumerable<OptionsSection<TOptions>>)?.LastOrDefault()?.Name;
+        (services.GetService(typeof(OptionsSection<TOptions>)) as OptionsSection<TOptions>)?.Name;
 
     public static CosmosClient Create(CosmosContainerOptions options, Func<Azure.Core.TokenCredential>? credential = null)
     {

@@ -16,15 +16,17 @@ internal sealed class AutoAdvancingTimeProvider : FakeTimeProvider, IAsyncDispos
     private readonly SemaphoreSlim _changed = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _driver;
+    private readonly DateTimeOffset _start;
 
     public AutoAdvancingTimeProvider()
         : base(DateTimeOffset.UtcNow)
     {
+        _start = GetUtcNow();
         _driver = Task.Run(DriveAsync);
     }
 
-    /// <summary>Gets how far the clock has moved itself.</summary>
-    public TimeSpan Advanced { get; private set; }
+    /// <summary>Gets how far the clock has moved itself (only the driver moves it).</summary>
+    public TimeSpan Advanced => GetUtcNow() - _start;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -78,13 +80,11 @@ internal sealed class AutoAdvancingTimeProvider : FakeTimeProvider, IAsyncDispos
                 var now = GetUtcNow();
                 if (due > now)
                 {
-                    Advanced += due - now;
                     Advance(due - now);
                 }
                 else
                 {
                     // Due already: FakeTimeProvider fires it on the next move; a tick is enough.
-                    Advanced += TimeSpan.FromTicks(1);
                     Advance(TimeSpan.FromTicks(1));
                 }
 

@@ -114,4 +114,27 @@ public sealed class ThrottlingTests
         Assert.All(calls.Zip(calls.Skip(1)), pair => Assert.True(pair.Second.At - pair.First.At >= TimeSpan.FromSeconds(2), "each retry waited for Retry-After"));
         Assert.Equal(6, app.Faults.TooManyRequests);
     }
+
+    [Fact]
+    public async Task A_refused_connection_is_retried_on_the_clock_and_every_try_is_reported()
+    {
+        await using var time = new AutoAdvancingTimeProvider();
+        await using var host = await AppServiceHost.StartAsync(new AppServiceHostOptions { TimeProvider = time });
+        var app = host.AddApp(NewSubscription(), "rg", "unreachable");
+
+        // ARM on a port nothing listens on: every try fails in transport, and each retry waits on the deployer's clock.
+        var deployer = KuduDeployer(host, o =>
+        {
+            o.ArmEndpoint = new Uri($"https://127.0.0.1:{IoMT.Deployment.Testing.FreePort.Next()}");
+            o.MaxRetries = 3;
+        }, time: time);
+
+        var ex = await Assert.ThrowsAsync<AggregateException>(() => deployer.GetProjectVersionAsync(Target(app)).WaitAsync(Timeout));
+
+        Assert.Equal(4, ex.InnerExceptions.Count);
+        Assert.All(ex.InnerExceptions, e => Assert.Equal(0, Assert.IsType<RequestFailedException>(e).Status));
+        Assert.StartsWith("Retry failed after 4 tries.", ex.Message, StringComparison.Ordinal);
+        Assert.True(time.Advanced >= TimeSpan.FromMilliseconds(3 * 4), $"three waits of at least 4 ms (RetryDelay 5 ms less jitter) on the clock; it moved {time.Advanced.TotalMilliseconds} ms");
+        Assert.Empty(host.RequestLog);
+    }
 }

@@ -562,7 +562,7 @@ public class WaveRolloutTests
         options.Waves.Add(new WaveOptions { Name = "a", Percent = first, BakeTime = bake is null ? TimeSpan.Zero : TimeSpan.Parse(bake, System.Globalization.CultureInfo.InvariantCulture) });
         options.Waves.Add(new WaveOptions { Name = "b", Percent = second });
 
-        var result = new RolloutOptionsValidator([]).Validate(null, options);
+        var result = new RolloutOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);

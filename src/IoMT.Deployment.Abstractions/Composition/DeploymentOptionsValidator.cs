@@ -7,7 +7,7 @@ namespace IoMT.Deployment.Composition;
 /// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> through
 /// <see cref="DeploymentOptionsValidation.Failures{TOptions}(TOptions, string?)"/>, the same messages as an adapter's
 /// constructor gives, each naming the setting by its configuration key: in the section the host binds the options from
-/// (<c>UseOptionsSection&lt;TOptions&gt;(section)</c>, the last one registered), else in the one the options class names
+/// (<c>UseOptionsSection&lt;TOptions&gt;(section)</c>), else in the one the options class names
 /// (<see cref="OptionsSectionAttribute"/>).
 /// </summary>
 /// <typeparam name="TOptions">The options type.</typeparam>
@@ -17,11 +17,10 @@ public sealed class DeploymentOptionsValidator<TOptions> : IValidateOptions<TOpt
     private readonly string? _section;
 
     /// <summary>Initializes a new instance of the <see cref="DeploymentOptionsValidator{TOptions}"/> class.</summary>
-    /// <param name="sections">The sections the host registered for <typeparamref name="TOptions"/>, in order; the last wins, none for the options class's own.</param>
-    public DeploymentOptionsValidator(IEnumerable<OptionsSection<TOptions>> sections)
+    /// <param name="section">The section the host named for <typeparamref name="TOptions"/>, or <see langword="null"/> for the options class's own.</param>
+    public DeploymentOptionsValidator(OptionsSection<TOptions>? section = null)
     {
-        ArgumentNullException.ThrowIfNull(sections);
-        _section = sections.LastOrDefault()?.Name;
+        _section = section?.Name;
     }
 
     /// <inheritdoc/>

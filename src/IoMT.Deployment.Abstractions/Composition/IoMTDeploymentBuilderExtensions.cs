@@ -108,6 +108,8 @@ public static class IoMTDeploymentBuilderExtensions
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // One registration per options type: a later call replaces the earlier one, so readers take the single instance.
+        builder.Services.RemoveAll<OptionsSection<TOptions>>();
         builder.Services.AddSingleton(new OptionsSection<TOptions>(section));
         return builder;
     }

@@ -5,7 +5,7 @@ namespace IoMT.Deployment.Composition;
 /// the options class names with <see cref="OptionsSectionAttribute"/>: registered by
 /// <c>UseOptionsSection&lt;TOptions&gt;(section)</c> on the builder, and read by the options' validators so that every
 /// failure names the key the host reads (<c>Azure:Arm:PollInterval …</c> rather than <c>IoMTDeployment:Kudu:PollInterval …</c>).
-/// When several are registered, the last one wins.
+/// A later <c>UseOptionsSection</c> call replaces the registration: there is at most one per options type.
 /// </summary>
 /// <typeparam name="TOptions">The options type.</typeparam>
 public sealed class OptionsSection<TOptions>

@@ -8,10 +8,10 @@ namespace IoMT.Deployment;
 /// Checks the wave plan at start-up; every message names the setting's key, in the section the host binds the options
 /// from (<c>UseOptionsSection&lt;RolloutOptions&gt;</c>), else in <see cref="RolloutOptions.SectionName"/>.
 /// </summary>
-/// <param name="sections">The sections the host registered for the options; the last wins.</param>
-internal sealed class RolloutOptionsValidator(IEnumerable<OptionsSection<RolloutOptions>> sections) : IValidateOptions<RolloutOptions>
+/// <param name="section">The section the host named for the options, or <see langword="null"/>.</param>
+internal sealed class RolloutOptionsValidator(OptionsSection<RolloutOptions>? section = null) : IValidateOptions<RolloutOptions>
 {
-    private readonly string _section = sections.LastOrDefault()?.Name ?? RolloutOptions.SectionName;
+    private readonly string _section = section?.Name ?? RolloutOptions.SectionName;
 
     public ValidateOptionsResult Validate(string? name, RolloutOptions options)
     {
